@@ -1,0 +1,67 @@
+"""Flask CLI commands: setup, demo data and operator administration."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.services.errors import ServiceError
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the project's commands to ``flask``."""
+    app.cli.add_command(setup_command)
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(operators_cli)
+
+
+@click.command("setup")
+def setup_command() -> None:
+    """Create or update posts, functions, roles and permissions (idempotent)."""
+    from app.services.setup import sync_security
+
+    sync_security(current_app.appbuilder)
+    click.echo("岗位、功能权限与角色已同步。")
+
+
+demo_cli = AppGroup("demo", help="演示数据。")
+
+
+@demo_cli.command("load")
+def demo_load() -> None:
+    """Load the demo regions, units and accounts (refused in production mode)."""
+    from app.demo import DEMO_PASSWORD, DemoAlreadyLoaded, load_demo
+
+    if current_app.config["PRODUCTION"]:
+        raise click.ClickException("生产模式下不能导入演示数据。")
+    try:
+        accounts = load_demo(db.session)
+    except DemoAlreadyLoaded as exc:
+        click.echo(str(exc))
+        return
+    click.echo(f"已导入演示数据，{len(accounts)}个账号，密码均为 {DEMO_PASSWORD}")
+
+
+operators_cli = AppGroup("operators", help="操作人员管理。")
+
+
+@operators_cli.command("create-admin")
+@click.option("--username", default="admin", show_default=True, help="登录账号")
+@click.option("--name", default="系统管理员", show_default=True, help="姓名")
+@click.option("--phone", required=True, help="手机号码")
+@click.password_option("--password", help="密码（至少8位，含字母、数字、符号中的两类）")
+def create_admin(username: str, name: str, phone: str, password: str) -> None:
+    """Create a system administrator; the password policy applies."""
+    from app.permissions import SYS_ADMIN
+    from app.services.operators import create_operator
+
+    try:
+        create_operator(db.session, name=name, phone=phone, password=password,
+                        post_code=SYS_ADMIN, unit=None, username=username)
+    except ServiceError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from exc
+    db.session.commit()
+    click.echo(f"系统管理员 {username} 已创建。")

@@ -1,0 +1,97 @@
+"""The posts and the function permissions (功能权限), declared once in code.
+
+The database holds posts, functions and FAB roles; ``flask setup`` brings them in line with
+this module, so a deployment never depends on someone ticking boxes by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CRUD = ("can_list", "can_show", "can_add", "can_edit", "can_delete")
+READ = ("can_list", "can_show")
+API_CRUD = ("can_get", "can_post", "can_put", "can_delete", "can_info")
+API_READ = ("can_get", "can_info")
+
+Grant = tuple[str, str]  # (permission name, view or menu name)
+
+
+def grants(view: str, perms: tuple[str, ...]) -> tuple[Grant, ...]:
+    """Expand one view and its permission names into grants."""
+    return tuple((perm, view) for perm in perms)
+
+
+def menu(*names: str) -> tuple[Grant, ...]:
+    """Grant access to menu entries and categories by their stable names."""
+    return tuple(("menu_access", name) for name in names)
+
+
+# Every signed-in person may read and edit their own profile and change their own password.
+SELF_SERVICE: tuple[Grant, ...] = (
+    *grants("ProfileView", ("can_userinfo", "resetmypassword", "userinfoedit")),
+    *grants("UserInfoEditView", ("can_this_form_get", "can_this_form_post")),
+    *grants("ResetMyPasswordView", ("can_this_form_get", "can_this_form_post")),
+)
+
+OPERATOR_MANAGE: tuple[Grant, ...] = (
+    *grants("OperatorView", (*CRUD, "can_resetpassword", "resetpassword")),
+    *grants("OperatorApi", API_CRUD),
+    *menu("Permissions", "OperatorManage"),
+)
+ROLE_MANAGE: tuple[Grant, ...] = (
+    *grants("UnitRoleView", CRUD),
+    *grants("UnitRoleApi", API_CRUD),
+    *menu("Permissions", "RoleManage"),
+)
+
+
+@dataclass(frozen=True)
+class PostSpec:
+    """A post: its code (what workflows name), Chinese name, unit kind and base grants."""
+
+    code: str
+    name: str
+    unit_kind: str
+    grants: tuple[Grant, ...] = ()
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A 功能权限 a unit administrator may tick on a unit role."""
+
+    code: str
+    name: str
+    grants: tuple[Grant, ...]
+
+
+SYS_ADMIN = "sys_admin"
+UNIT_ADMIN = "unit_admin"
+CLERK = "clerk"
+INTERNAL_REVIEWER = "internal_reviewer"
+SUPPLIER = "supplier"
+
+POSTS: tuple[PostSpec, ...] = (
+    PostSpec(CLERK, "经办岗", "purchaser"),
+    PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser"),
+    PostSpec("competent_reviewer", "主管单位审核岗", "purchaser"),
+    PostSpec("division_first", "业务处室初审岗", "division"),
+    PostSpec("division_review", "业务处室复核岗", "division"),
+    PostSpec("supervision_first", "监管部门初审岗", "supervision"),
+    PostSpec("supervision_review", "监管部门复核岗", "supervision"),
+    PostSpec("office_reviewer", "市采购办审核岗", "office"),
+    # The system administrator's role is FAB's admin role, which holds every permission.
+    PostSpec(SYS_ADMIN, "系统管理员", ""),
+    PostSpec(UNIT_ADMIN, "单位管理员", "", (*OPERATOR_MANAGE, *ROLE_MANAGE)),
+    PostSpec(SUPPLIER, "供应商", "supplier"),
+)
+
+# Posts a unit administrator may give to the unit's own operators (through 内部审核标志).
+UNIT_OPERATOR_POSTS = (CLERK, INTERNAL_REVIEWER)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec("operator_manage", "操作人员管理", OPERATOR_MANAGE),
+    FunctionSpec("role_manage", "角色定制", ROLE_MANAGE),
+)
+
+POSTS_BY_CODE = {post.code: post for post in POSTS}
+FUNCTIONS_BY_CODE = {function.code: function for function in FUNCTIONS}

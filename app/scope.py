@@ -1,0 +1,46 @@
+"""Who the current user is and which units they may see: one rule for every way in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g, has_request_context
+from flask_appbuilder.models.filters import BaseFilter
+from sqlalchemy import false
+
+from app.permissions import SYS_ADMIN
+from models import Operator
+
+
+def current_operator() -> Operator | None:
+    """The signed-in operator of this request, or ``None``."""
+    if not has_request_context():
+        return None
+    user = getattr(g, "user", None)
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return user
+
+
+def is_sys_admin(user: Operator | None) -> bool:
+    """Whether ``user`` holds the 系统管理员 post."""
+    return user is not None and user.post_code == SYS_ADMIN
+
+
+class UnitScopeFilter(BaseFilter):
+    """Restricts a query to the current operator's unit; the system administrator sees all."""
+
+    name = "本单位"
+    arg_name = "unit_scope"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        if is_sys_admin(user):
+            return query
+        if user is None or user.unit_id is None:
+            return query.filter(false())
+        column = getattr(self.model, self.column_name)
+        return query.filter(column == user.unit_id)
+
+
+UNIT_SCOPE = [["unit_id", UnitScopeFilter, None]]

@@ -1,0 +1,1 @@
+"""Business rules, called alike by views, REST APIs, CLI commands and scheduled jobs."""

@@ -1,0 +1,193 @@
+"""Rules for operators (操作人员): who may create whom, generated accounts, passwords."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.passwords import PasswordPolicyError, hash_password
+from app.permissions import (
+    INTERNAL_REVIEWER,
+    POSTS_BY_CODE,
+    SYS_ADMIN,
+    UNIT_OPERATOR_POSTS,
+    CLERK,
+)
+from app.services.base import without_autoflush
+from app.services.errors import PermissionDenied, ValidationFailed
+from models import Operator, Post, Unit
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+PLACEHOLDER_EMAIL_DOMAIN = "operators.invalid"
+
+
+def _is_admin(actor: Operator | None) -> bool:
+    # None means a trusted caller without a person: the CLI or the demo loader.
+    return actor is None or actor.post_code == SYS_ADMIN
+
+
+def post_by_code(session: Session, code: str) -> Post:
+    """Return the post with ``code``; posts are created by migrations and ``flask setup``."""
+    post = session.scalar(select(Post).where(Post.code == code))
+    if post is None:
+        raise ValidationFailed(f"岗位“{code}”不存在，请先执行 flask setup。")
+    return post
+
+
+def generate_username(session: Session, unit: Unit) -> str:
+    """Next free login account of a unit: its code followed by a three-digit number."""
+    taken = set(
+        session.scalars(select(Operator.username).where(Operator.username.like(f"{unit.code}%")))
+    )
+    number = 1
+    while f"{unit.code}{number:03d}" in taken:
+        number += 1
+    return f"{unit.code}{number:03d}"
+
+
+@without_autoflush
+def prepare_operator(
+    session: Session, item: Operator, actor: Operator | None, *, creating: bool
+) -> None:
+    """Validate and complete an operator before it is saved, from any entry point.
+
+    A unit administrator's operators always belong to the administrator's unit and hold
+    经办岗 or 内部审核岗 according to 内部审核标志; the system administrator chooses unit
+    and post. On creation ``item.password`` holds the plain initial password, which is
+    checked against the policy and replaced by its hash.
+
+    :raises ValidationFailed: on a missing or malformed field
+    :raises PermissionDenied: when the actor may not manage this operator
+    """
+    item.first_name = (item.first_name or "").strip()
+    item.last_name = ""
+    item.phone = (item.phone or "").strip()
+    if not item.first_name:
+        raise ValidationFailed("姓名不能为空。", "first_name")
+    if len(item.first_name) > 20:
+        raise ValidationFailed("姓名不能超过20个字。", "first_name")
+    if not MOBILE.match(item.phone):
+        raise ValidationFailed("请输入11位手机号码。", "phone")
+    if _is_admin(actor):
+        _complete_admin_choice(session, item)
+    else:
+        _complete_unit_admin_choice(session, item, actor)
+    if item.active is None:
+        item.active = True
+    for unit_role in item.unit_roles:
+        if unit_role.unit_id != item.unit_id:
+            raise ValidationFailed(f"角色“{unit_role.name}”不属于本单位。", "unit_roles")
+    if actor is not None and item.id == actor.id and not item.active:
+        raise ValidationFailed("不能停用自己的账号。", "active")
+    if creating:
+        _complete_new_account(session, item)
+
+
+def _complete_admin_choice(session: Session, item: Operator) -> None:
+    post = item.post or (session.get(Post, item.post_id) if item.post_id else None)
+    if post is None:
+        raise ValidationFailed("请选择岗位。", "post")
+    unit = item.unit or (session.get(Unit, item.unit_id) if item.unit_id else None)
+    spec = POSTS_BY_CODE.get(post.code)
+    if unit is None and post.code != SYS_ADMIN:
+        raise ValidationFailed("请选择所属单位。", "unit")
+    if unit is not None and spec is not None and spec.unit_kind:
+        if unit.kind.name != spec.unit_kind:
+            raise ValidationFailed(
+                f"岗位“{post.name}”不能设在{unit.kind.value}“{unit.name}”。", "post"
+            )
+    if post.code == "competent_reviewer" and unit is not None and not unit.is_first_level:
+        raise ValidationFailed("主管单位审核岗只能设在一级预算单位（主管单位）。", "post")
+    item.internal_review = post.code == INTERNAL_REVIEWER
+
+
+def _complete_unit_admin_choice(session: Session, item: Operator, actor: Operator) -> None:
+    if actor.unit_id is None:
+        raise PermissionDenied("您的账号未关联单位，不能管理操作人员。")
+    if item.id is not None and item.unit_id != actor.unit_id:
+        raise PermissionDenied("只能管理本单位的操作人员。")
+    current = item.post or (session.get(Post, item.post_id) if item.post_id else None)
+    if item.id is not None and current is not None and current.code not in UNIT_OPERATOR_POSTS:
+        raise PermissionDenied(f"岗位为“{current.name}”的人员只能由系统管理员维护。")
+    item.unit_id = actor.unit_id
+    item.unit = session.get(Unit, actor.unit_id)
+    item.post = post_by_code(session, INTERNAL_REVIEWER if item.internal_review else CLERK)
+
+
+def _complete_new_account(session: Session, item: Operator) -> None:
+    if item.username:
+        item.username = item.username.strip()
+        if not USERNAME.match(item.username):
+            raise ValidationFailed("登录账号只能由字母、数字、下划线、点或连字符组成，3至64位。")
+        if session.scalar(select(Operator.id).where(Operator.username == item.username)):
+            raise ValidationFailed(f"登录账号“{item.username}”已存在。")
+    elif item.unit is not None:
+        item.username = generate_username(session, item.unit)
+    else:
+        raise ValidationFailed("请填写登录账号。")
+    # FAB requires a unique e-mail; operators sign in with their account, so a reserved
+    # domain that can never receive mail stands in.
+    item.email = f"{item.username}@{PLACEHOLDER_EMAIL_DOMAIN}"
+    try:
+        item.password = hash_password(item.password or "")
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
+
+
+@without_autoflush
+def validate_operator_delete(session: Session, item: Operator, actor: Operator | None) -> None:
+    """Refuse to delete oneself or an operator outside the actor's remit."""
+    if actor is not None and item.id == actor.id:
+        raise ValidationFailed("不能删除自己的账号。")
+    if not _is_admin(actor):
+        if item.unit_id != actor.unit_id:
+            raise PermissionDenied("只能管理本单位的操作人员。")
+        if item.post_code not in UNIT_OPERATOR_POSTS:
+            raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
+
+
+def reset_operator_password(
+    session: Session, item: Operator, actor: Operator | None, password: str
+) -> None:
+    """Set a new password for an operator the actor manages (not committed here)."""
+    if not _is_admin(actor):
+        if item.unit_id != actor.unit_id:
+            raise PermissionDenied("只能管理本单位的操作人员。")
+        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != actor.id:
+            raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
+    try:
+        item.password = hash_password(password)
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
+    item.fail_login_count = 0
+
+
+def create_operator(
+    session: Session,
+    *,
+    name: str,
+    phone: str,
+    password: str,
+    post_code: str,
+    unit: Unit | None,
+    username: str | None = None,
+    actor: Operator | None = None,
+) -> Operator:
+    """Create an operator outside a form (CLI, demo data); added to the session, not committed."""
+    item = Operator(
+        first_name=name,
+        phone=phone,
+        password=password,
+        unit=unit,
+        post=post_by_code(session, post_code),
+        username=username,
+        internal_review=post_code == INTERNAL_REVIEWER,
+        active=True,
+    )
+    item.unit_roles = []
+    prepare_operator(session, item, actor, creating=True)
+    session.add(item)
+    return item

@@ -1,0 +1,82 @@
+"""Configuration read from environment variables, with safe defaults for a local install."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment does not allow a safe start."""
+
+
+def _secret_key(production: bool) -> str:
+    """Return SECRET_KEY from the environment, or a per-install key kept in ``instance/``.
+
+    A production deployment must set it explicitly: a key generated on one host would differ
+    between hosts and silently log everybody out.
+    """
+    key = os.environ.get("SECRET_KEY", "")
+    if key:
+        return key
+    if production:
+        raise ConfigError("生产模式必须通过环境变量 SECRET_KEY 显式设置密钥，系统拒绝启动。")
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def build_config() -> dict[str, object]:
+    """Assemble the Flask configuration from the environment."""
+    production = os.environ.get("APP_ENV", "development") == "production"
+    database_url = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'procurement.db'}"
+    )
+    upload_folder = Path(os.environ.get("UPLOAD_FOLDER", INSTANCE_DIR / "uploads"))
+    locale = os.environ.get("APP_LOCALE", "zh")
+    return {
+        "APP_ENV": "production" if production else "development",
+        "PRODUCTION": production,
+        "SECRET_KEY": _secret_key(production),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "UPLOAD_FOLDER": str(upload_folder),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "WORKFLOWS_FILE": os.environ.get("WORKFLOWS_FILE", str(BASE_DIR / "workflows.yaml")),
+        # Flask-AppBuilder
+        "APP_NAME": "河南省电子化政府采购系统",
+        "APP_THEME": "",
+        "AUTH_TYPE": AUTH_DB,
+        "AUTH_ROLE_ADMIN": "系统管理员",
+        "AUTH_ROLE_PUBLIC": "公共",
+        "AUTH_USER_REGISTRATION": False,
+        # Schema comes from Alembic only; permissions are synced by `flask setup`.
+        "FAB_CREATE_DB": False,
+        "FAB_UPDATE_PERMS": False,
+        "FAB_ADD_SECURITY_API": False,
+        "FAB_API_SWAGGER_UI": True,
+        "FAB_SECURITY_MANAGER_CLASS": "app.security.ProcurementSecurityManager",
+        "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
+        "FAB_API_MAX_PAGE_SIZE": 100,
+        "FAB_INDEX_VIEW": "views.home.HomeView",
+        # Chinese only: FAB's catalog plus ours (ours is read last and wins).
+        "BABEL_DEFAULT_LOCALE": locale,
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "LANGUAGES": {locale: {"flag": "cn", "name": "简体中文"}},
+        "BUSINESS_TIMEZONE": "Asia/Shanghai",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "WTF_CSRF_ENABLED": True,
+    }

@@ -1,0 +1,1 @@
+"""Flask-AppBuilder views and REST APIs, split by business area."""

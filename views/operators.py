@@ -1,0 +1,252 @@
+"""操作权限 → 操作人员管理, the system administrator's 全部人员, and the operator REST API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.api import protect, safe
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from flask_appbuilder.widgets import FormWidget
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
+from wtforms import PasswordField, validators
+from wtforms.validators import EqualTo
+
+from app.scope import UNIT_SCOPE, current_operator, is_sys_admin
+from app.services import operators as ops
+from app.services.errors import ServiceError
+from models import Operator, UnitRole
+from views.base import ServiceHooks, ServiceModelView, ServiceRestApi
+
+
+class FilterOwnUnitRoles(BaseFilter):
+    """Unit roles the current operator may assign: their own unit's, or any for the admin."""
+
+    name = "本单位角色"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        if is_sys_admin(user):
+            return query
+        return query.filter(UnitRole.unit_id == (user.unit_id if user else None))
+
+
+def _password_field(label: str) -> PasswordField:
+    return PasswordField(
+        label, validators=[validators.InputRequired(message="请输入密码。")],
+        widget=BS3PasswordFieldWidget(),
+    )
+
+
+PASSWORD_FIELDS = {
+    "password": _password_field(_l("初始密码")),
+    "conf_password": PasswordField(
+        _l("确认密码"),
+        validators=[
+            validators.InputRequired(message="请再次输入密码。"),
+            EqualTo("password", message="两次输入的密码不一致。"),
+        ],
+        widget=BS3PasswordFieldWidget(),
+    ),
+}
+
+
+class ResetPasswordForm(DynamicForm):
+    """New password for an operator, typed twice."""
+
+    password = _password_field(_l("新密码"))
+    conf_password = PASSWORD_FIELDS["conf_password"]
+
+
+OPERATOR_LABELS = {
+    "username": _l("登录账号"),
+    "first_name": _l("姓名"),
+    "phone": _l("手机号码"),
+    "unit": _l("所属单位"),
+    "post": _l("岗位"),
+    "internal_review": _l("内部审核标志"),
+    "unit_roles": _l("角色"),
+    "active": _l("启用"),
+    "last_login": _l("最后登录时间"),
+    "password": _l("初始密码"),
+    "conf_password": _l("确认密码"),
+}
+
+
+class OperatorRules(ServiceHooks):
+    """The service calls shared by the operator pages and the REST resource."""
+
+    def check_add(self, item: Operator) -> None:
+        ops.prepare_operator(self.db_session, item, self.actor, creating=True)
+
+    def check_update(self, item: Operator) -> None:
+        ops.prepare_operator(self.db_session, item, self.actor, creating=False)
+
+    def check_delete(self, item: Operator) -> None:
+        ops.validate_operator_delete(self.db_session, item, self.actor)
+
+
+class OperatorViewBase(OperatorRules, ServiceModelView):
+    """Shared behaviour of the two operator screens; they differ only in columns."""
+
+    datamodel = SQLAInterface(Operator)
+    label_columns = OPERATOR_LABELS
+    add_form_extra_fields = PASSWORD_FIELDS
+    search_columns = ["username", "first_name", "phone", "active"]
+    order_columns = ["username", "first_name"]
+    base_order = ("username", "asc")
+    description_columns = {"internal_review": _l("选“是”的人员担任内部审核岗。")}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "unit_roles": [["id", FilterOwnUnitRoles, None]],
+    }
+
+    @action("resetpassword", _l("重置密码"), "", "fa-key", multiple=False)
+    def resetpassword(self, item: Operator) -> Response:
+        return redirect(url_for(f"{self.endpoint}.reset_password", pk=item.id))
+
+    @expose("/resetpassword/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    @permission_name("resetpassword")
+    def reset_password(self, pk: int) -> Any:
+        """Form that sets a new password for an operator in scope."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        form = ResetPasswordForm.refresh(request.form)
+        if request.method == "POST" and form.validate():
+            try:
+                ops.reset_operator_password(
+                    self.db_session, item, self.actor, form.password.data
+                )
+            except ServiceError as exc:
+                self.db_session.rollback()
+                flash(exc.message, "danger")
+            else:
+                self.db_session.commit()
+                flash(f"已重置“{item.first_name}”（{item.username}）的密码。", "success")
+                return redirect(url_for(f"{self.endpoint}.show", pk=pk))
+        widget = FormWidget(form=form, include_cols=["password", "conf_password"])
+        return self.render_template(
+            "appbuilder/general/model/edit.html",
+            title=f"重置密码：{item.first_name}（{item.username}）",
+            widgets={"edit": widget},
+        )
+
+
+class OperatorView(OperatorViewBase):
+    """操作人员管理: a unit administrator's own unit's operators."""
+
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("操作人员管理")
+    add_title = _l("增加操作人员")
+    edit_title = _l("修改操作人员")
+    list_columns = ["username", "first_name", "phone", "post", "internal_review", "active"]
+    show_columns = [
+        "username", "first_name", "phone", "unit", "post", "internal_review", "unit_roles",
+        "active", "last_login",
+    ]
+    add_columns = [
+        "first_name", "phone", "password", "conf_password", "internal_review", "unit_roles",
+    ]
+    edit_columns = ["first_name", "phone", "internal_review", "unit_roles", "active"]
+
+
+class AdminOperatorView(OperatorViewBase):
+    """全部人员: the system administrator's view of every operator, with unit and post."""
+
+    list_title = show_title = _l("全部人员")
+    add_title = _l("增加人员")
+    edit_title = _l("修改人员")
+    list_columns = ["username", "first_name", "phone", "unit", "post", "active"]
+    show_columns = OperatorView.show_columns
+    add_columns = [
+        "username", "first_name", "phone", "unit", "post", "password", "conf_password",
+        "unit_roles",
+    ]
+    edit_columns = ["first_name", "phone", "unit", "post", "unit_roles", "active"]
+    search_columns = ["username", "first_name", "phone", "unit", "post", "active"]
+    description_columns = {"username": _l("留空则按“单位编码+三位序号”自动生成。")}
+
+
+class OperatorPostSchema(Schema):
+    """Body of ``POST /api/v1/operator/``; the password is never echoed back."""
+
+    first_name = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    phone = fields.String(required=True)
+    password = fields.String(required=True, load_only=True)
+    internal_review = fields.Boolean(load_default=False)
+    unit_roles = fields.List(fields.Integer(), load_default=list)
+
+
+API_COLUMNS = [
+    "id", "username", "first_name", "phone", "internal_review", "active",
+    "unit.name", "post.name", "unit_roles.id", "unit_roles.name",
+]
+
+
+class OperatorApi(OperatorRules, ServiceRestApi):
+    """REST resource for a unit's operators, scoped like 操作人员管理."""
+
+    resource_name = "operator"
+    datamodel = SQLAInterface(Operator)
+    base_filters = UNIT_SCOPE
+    list_columns = show_columns = API_COLUMNS
+    edit_columns = ["first_name", "phone", "internal_review", "unit_roles", "active"]
+    add_columns = ["first_name", "phone", "internal_review", "unit_roles"]
+    order_columns = ["username", "first_name"]
+    search_columns = ["username", "first_name", "phone", "active"]
+    label_columns = OPERATOR_LABELS
+    openapi_spec_tag = "操作人员"
+
+    @expose("/", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def post(self) -> Response:
+        """Create an operator of the caller's unit.
+        ---
+        post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    first_name: {type: string}
+                    phone: {type: string}
+                    password: {type: string}
+                    internal_review: {type: boolean}
+                    unit_roles: {type: array, items: {type: integer}}
+          responses:
+            201:
+              description: 已创建
+            422:
+              $ref: '#/components/responses/422'
+        """
+        if not request.is_json:
+            return self.response_400(message="请求体必须是JSON。")
+        try:
+            data = OperatorPostSchema().load(request.json)
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        session = self.db_session
+        roles = [session.get(UnitRole, pk) for pk in data.pop("unit_roles")]
+        if any(role is None for role in roles):
+            return self.response_422(message="角色不存在。")
+        item = Operator(unit_roles=roles, **data)
+        try:
+            ops.prepare_operator(session, item, self.actor, creating=True)
+        except ServiceError as exc:
+            session.rollback()
+            return self.response(exc.status, message=exc.message)
+        session.add(item)
+        session.commit()
+        return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
