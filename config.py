@@ -69,6 +69,7 @@ def build_config() -> dict[str, object]:
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
         "FAB_API_MAX_PAGE_SIZE": 100,
         "FAB_INDEX_VIEW": "views.home.HomeView",
+        "FAB_BASE_TEMPLATE": "layout.html",
         # Chinese only: FAB's catalog plus ours (ours is read last and wins).
         "BABEL_DEFAULT_LOCALE": locale,
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

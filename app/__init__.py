@@ -8,7 +8,6 @@ import time
 from typing import Any
 
 from flask import Flask
-
 from flask_appbuilder import AppBuilder
 
 from app.extensions import db, migrate
@@ -22,9 +21,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     :param overrides: configuration values that win over the environment (used by tests)
     :returns: the configured application with every view and API registered
     """
-    from config import BASE_DIR, build_config
-
     from app.passwords import fab_password_validator
+    from config import BASE_DIR, build_config
 
     # FAB stamps last_login and audit columns with naive datetime.now(); the process runs in
     # UTC so that every stored timestamp means the same thing (see app.timezone).

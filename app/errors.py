@@ -27,12 +27,17 @@ def _respond(status: int) -> tuple[object, int]:
     message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if request.path.startswith("/api/"):
         return jsonify(message=message), status
-    return (
-        render_template(
-            "error.html", appbuilder=current_app.appbuilder, status=status, message=message
-        ),
-        status,
-    )
+    appbuilder = current_app.appbuilder
+    try:
+        page = render_template(
+            "error.html", appbuilder=appbuilder, base_template=appbuilder.base_template,
+            status=status, message=message,
+        )
+    except Exception:
+        # The page layout itself failed (e.g. the database is down): answer in plain text.
+        log.exception("error page could not be rendered")
+        page = f"{status} {message}"
+    return page, status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import string
 
 from flask import current_app
-
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
 from werkzeug.security import generate_password_hash
 

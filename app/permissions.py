@@ -29,8 +29,8 @@ def menu(*names: str) -> tuple[Grant, ...]:
 # Every signed-in person may read and edit their own profile and change their own password.
 SELF_SERVICE: tuple[Grant, ...] = (
     *grants("ProfileView", ("can_userinfo", "resetmypassword", "userinfoedit")),
-    *grants("UserInfoEditView", ("can_this_form_get", "can_this_form_post")),
-    *grants("ResetMyPasswordView", ("can_this_form_get", "can_this_form_post")),
+    *grants("ProfileEditView", ("can_this_form_get", "can_this_form_post")),
+    *grants("MyPasswordView", ("can_this_form_get", "can_this_form_post")),
 )
 
 OPERATOR_MANAGE: tuple[Grant, ...] = (
@@ -95,3 +95,59 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
 FUNCTIONS_BY_CODE = {function.code: function for function in FUNCTIONS}
+
+# Chinese names of permissions and of the views and menus they apply to, for the 角色权限 page.
+PERMISSION_LABELS = {
+    "can_list": "列表",
+    "can_show": "查看",
+    "can_add": "增加",
+    "can_edit": "修改",
+    "can_delete": "删除",
+    "can_download": "下载",
+    "can_get": "接口读取",
+    "can_post": "接口新增",
+    "can_put": "接口修改",
+    "can_info": "接口说明",
+    "menu_access": "菜单",
+    "can_userinfo": "查看",
+    "userinfoedit": "修改",
+    "resetmypassword": "修改密码",
+    "can_this_form_get": "打开",
+    "can_this_form_post": "提交",
+    "can_resetpassword": "重置密码",
+    "resetpassword": "重置密码",
+    "resetpasswords": "重置密码",
+}
+VIEW_LABELS = {
+    "SystemAdmin": "系统管理",
+    "Permissions": "操作权限",
+    "RegionView": "区划管理",
+    "RegionManage": "区划管理",
+    "UnitView": "单位管理",
+    "UnitManage": "单位管理",
+    "DivisionView": "业务处室分管",
+    "DivisionManage": "业务处室分管",
+    "AdminOperatorView": "全部人员",
+    "AllOperators": "全部人员",
+    "PostView": "岗位",
+    "PostList": "岗位",
+    "RoleView": "角色权限",
+    "RoleList": "角色权限",
+    "UnitRoleView": "角色定制",
+    "RoleManage": "角色定制",
+    "UnitRoleApi": "角色定制接口",
+    "OperatorView": "操作人员管理",
+    "OperatorManage": "操作人员管理",
+    "OperatorApi": "操作人员接口",
+    "ProfileView": "个人信息",
+    "ProfileEditView": "个人信息",
+    "MyPasswordView": "个人密码",
+    "MenuApi": "菜单接口",
+    "OpenApi": "接口文档",
+    "SwaggerView": "接口文档页面",
+}
+
+
+def permission_label(permission: str, view: str) -> str:
+    """Chinese name of one permission on one view, e.g. ``单位管理·增加``."""
+    return f"{VIEW_LABELS.get(view, view)}·{PERMISSION_LABELS.get(permission, permission)}"

@@ -6,39 +6,13 @@ import logging
 from typing import Any
 
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import UserDBModelView
 from flask_babel import lazy_gettext as _l
 
 from app.passwords import PasswordPolicyError, check_password
 from models import Operator
+from views.security import MyPasswordView, ProfileEditView, ProfileView, RoleView
 
 log = logging.getLogger(__name__)
-
-
-class ProfileView(UserDBModelView):
-    """The signed-in person's own information page (个人信息); no user administration here."""
-
-    route_base = "/profile"
-    base_permissions = ["can_userinfo", "resetmypassword", "userinfoedit"]
-    label_columns = {
-        "username": _l("登录账号"),
-        "first_name": _l("姓名"),
-        "last_name": _l("姓"),
-        "unit": _l("所属单位"),
-        "post": _l("岗位"),
-        "phone": _l("手机号码"),
-        "internal_review": _l("内部审核标志"),
-        "last_login": _l("最后登录时间"),
-        "login_count": _l("登录次数"),
-    }
-    user_show_fieldsets = [
-        (
-            _l("个人信息"),
-            {"fields": ["username", "first_name", "unit", "post", "phone", "internal_review"]},
-        ),
-        (_l("登录情况"), {"fields": ["last_login", "login_count"], "expanded": False}),
-    ]
-    user_info_title = _l("个人信息")
 
 
 class ProcurementSecurityManager(SecurityManager):
@@ -46,6 +20,9 @@ class ProcurementSecurityManager(SecurityManager):
 
     user_model = Operator
     userdbmodelview = ProfileView
+    userinfoeditview = ProfileEditView
+    resetmypasswordview = MyPasswordView
+    rolemodelview = RoleView
 
     def register_views(self) -> None:
         """Register only the security views this product uses.

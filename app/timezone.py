@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
@@ -10,13 +10,13 @@ BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 def utcnow() -> datetime:
     """Current time as naive UTC, the form every timestamp column stores."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_business(value: datetime) -> datetime:
     """Convert a stored timestamp (naive UTC, or aware) to Asia/Shanghai."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(BUSINESS_TZ)
 
 

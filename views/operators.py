@@ -8,22 +8,21 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import protect, safe
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
-from flask_appbuilder.forms import DynamicForm
+from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate
-from wtforms import PasswordField, validators
-from wtforms.validators import EqualTo
+from wtforms import SelectField
 
 from app.scope import UNIT_SCOPE, current_operator, is_sys_admin
 from app.services import operators as ops
 from app.services.errors import ServiceError
 from models import Operator, UnitRole
 from views.base import ServiceHooks, ServiceModelView, ServiceRestApi
+from views.security import CONFIRM_PASSWORD, NewPasswordForm, password_field
 
 
 class FilterOwnUnitRoles(BaseFilter):
@@ -38,31 +37,23 @@ class FilterOwnUnitRoles(BaseFilter):
         return query.filter(UnitRole.unit_id == (user.unit_id if user else None))
 
 
-def _password_field(label: str) -> PasswordField:
-    return PasswordField(
-        label, validators=[validators.InputRequired(message="请输入密码。")],
-        widget=BS3PasswordFieldWidget(),
-    )
+def _yes_no(value: object) -> bool:
+    return value in (True, "1", "true", "True")
 
 
-PASSWORD_FIELDS = {
-    "password": _password_field(_l("初始密码")),
-    "conf_password": PasswordField(
-        _l("确认密码"),
-        validators=[
-            validators.InputRequired(message="请再次输入密码。"),
-            EqualTo("password", message="两次输入的密码不一致。"),
-        ],
-        widget=BS3PasswordFieldWidget(),
-    ),
+INTERNAL_REVIEW_FIELD = SelectField(
+    _l("内部审核标志"),
+    choices=[("0", "否"), ("1", "是")],
+    coerce=_yes_no,
+    default="0",
+    description=_l("选“是”的人员担任内部审核岗。"),
+    widget=Select2Widget(),
+)
+NEW_OPERATOR_FIELDS = {
+    "password": password_field(_l("初始密码")),
+    "conf_password": CONFIRM_PASSWORD,
+    "internal_review": INTERNAL_REVIEW_FIELD,
 }
-
-
-class ResetPasswordForm(DynamicForm):
-    """New password for an operator, typed twice."""
-
-    password = _password_field(_l("新密码"))
-    conf_password = PASSWORD_FIELDS["conf_password"]
 
 
 OPERATOR_LABELS = {
@@ -98,11 +89,11 @@ class OperatorViewBase(OperatorRules, ServiceModelView):
 
     datamodel = SQLAInterface(Operator)
     label_columns = OPERATOR_LABELS
-    add_form_extra_fields = PASSWORD_FIELDS
+    add_form_extra_fields = NEW_OPERATOR_FIELDS
+    edit_form_extra_fields = {"internal_review": INTERNAL_REVIEW_FIELD}
     search_columns = ["username", "first_name", "phone", "active"]
     order_columns = ["username", "first_name"]
     base_order = ("username", "asc")
-    description_columns = {"internal_review": _l("选“是”的人员担任内部审核岗。")}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "unit_roles": [["id", FilterOwnUnitRoles, None]],
     }
@@ -119,7 +110,7 @@ class OperatorViewBase(OperatorRules, ServiceModelView):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
-        form = ResetPasswordForm.refresh(request.form)
+        form = NewPasswordForm.refresh(request.form)
         if request.method == "POST" and form.validate():
             try:
                 ops.reset_operator_password(

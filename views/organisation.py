@@ -124,6 +124,7 @@ class PostView(ServiceModelView):
     list_title = show_title = _l("岗位")
     list_columns = ["name", "code", "unit_kind_label"]
     show_columns = list_columns
+    search_columns = ["name", "code"]
     base_order = ("sort_order", "asc")
     label_columns = {
         "name": _l("岗位名称"),

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.passwords import PasswordPolicyError, hash_password
 from app.permissions import (
+    CLERK,
     INTERNAL_REVIEWER,
     POSTS_BY_CODE,
     SYS_ADMIN,
     UNIT_OPERATOR_POSTS,
-    CLERK,
 )
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
@@ -48,6 +48,22 @@ def generate_username(session: Session, unit: Unit) -> str:
     return f"{unit.code}{number:03d}"
 
 
+def validate_contact(item: Operator) -> None:
+    """Normalise and check the name and mobile phone of an operator.
+
+    :raises ValidationFailed: on an empty or over-long name or a malformed phone number
+    """
+    item.first_name = (item.first_name or "").strip()
+    item.last_name = ""
+    item.phone = (item.phone or "").strip()
+    if not item.first_name:
+        raise ValidationFailed("姓名不能为空。", "first_name")
+    if len(item.first_name) > 20:
+        raise ValidationFailed("姓名不能超过20个字。", "first_name")
+    if not MOBILE.match(item.phone):
+        raise ValidationFailed("请输入11位手机号码。", "phone")
+
+
 @without_autoflush
 def prepare_operator(
     session: Session, item: Operator, actor: Operator | None, *, creating: bool
@@ -62,15 +78,7 @@ def prepare_operator(
     :raises ValidationFailed: on a missing or malformed field
     :raises PermissionDenied: when the actor may not manage this operator
     """
-    item.first_name = (item.first_name or "").strip()
-    item.last_name = ""
-    item.phone = (item.phone or "").strip()
-    if not item.first_name:
-        raise ValidationFailed("姓名不能为空。", "first_name")
-    if len(item.first_name) > 20:
-        raise ValidationFailed("姓名不能超过20个字。", "first_name")
-    if not MOBILE.match(item.phone):
-        raise ValidationFailed("请输入11位手机号码。", "phone")
+    validate_contact(item)
     if _is_admin(actor):
         _complete_admin_choice(session, item)
     else:

@@ -84,7 +84,9 @@ def validate_unit(session: Session, unit: Unit) -> None:
             )
         )
         if other:
-            raise ValidationFailed(f"{region.name}已设置监管部门“{other}”，每个区划只能有一个监管部门。")
+            raise ValidationFailed(
+                f"{region.name}已设置监管部门“{other}”，每个区划只能有一个监管部门。"
+            )
 
 
 def _validate_parent(session: Session, unit: Unit, region: Region) -> None:
@@ -130,7 +132,9 @@ def validate_division(session: Session, division: Unit) -> None:
             raise ValidationFailed(f"“{competent.name}”不属于{division.region.name}。")
         owner = _current_owner(session, competent, division)
         if owner is not None:
-            raise ValidationFailed(f"“{competent.name}”已由“{owner.name}”分管，请先在该处室中解除。")
+            raise ValidationFailed(
+                f"“{competent.name}”已由“{owner.name}”分管，请先在该处室中解除。"
+            )
 
 
 def _current_owner(session: Session, competent: Unit, division: Unit) -> Unit | None:

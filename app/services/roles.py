@@ -85,6 +85,8 @@ def validate_unit_role_delete(session: Session, item: UnitRole, actor: Operator 
     holders = session.scalars(select(Operator).where(Operator.unit_roles.contains(item))).all()
     if holders:
         names = "、".join(op.first_name for op in holders[:5])
-        raise ValidationFailed(f"角色“{item.name}”仍分配给{names}等{len(holders)}人，请先取消分配。")
+        raise ValidationFailed(
+            f"角色“{item.name}”仍分配给{names}等{len(holders)}人，请先取消分配。"
+        )
     if item.role is not None:
         session.delete(item.role)

@@ -32,6 +32,8 @@ def sync_security(appbuilder: AppBuilder) -> None:
     _role(session, sm.auth_role_public)
     session.commit()
     appbuilder.add_permissions(update_perms=True)
+    # Drop permissions of views that no longer exist, so no stale grant outlives its screen.
+    appbuilder.security_cleanup()
 
     for order, spec in enumerate(POSTS):
         post = session.scalar(select(Post).where(Post.code == spec.code))
