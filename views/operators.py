@@ -98,6 +98,10 @@ class OperatorViewBase(OperatorRules, ServiceModelView):
         "unit_roles": [["id", FilterOwnUnitRoles, None]],
     }
 
+    def post_add(self, item: Operator) -> None:
+        # The account is generated, so the administrator must be told what to hand over.
+        flash(f"已为“{item.first_name}”生成登录账号：{item.username}", "info")
+
     @action("resetpassword", _l("重置密码"), "", "fa-key", multiple=False)
     def resetpassword(self, item: Operator) -> Response:
         return redirect(url_for(f"{self.endpoint}.reset_password", pk=item.id))

@@ -1,0 +1,43 @@
+# Two entry points for a fresh machine: `make run` (panel with demo data) and `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export FLASK_APP := wsgi
+
+.PHONY: install run db demo test lint translations browser-deps clean-db
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed translations
+
+translations: $(BIN)/.installed
+	$(BIN)/pybabel compile --statistics -d translations
+
+# Schema through Alembic migrations, then posts, roles and permissions.
+db: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask setup
+
+demo: db
+	$(BIN)/flask demo load
+
+run: demo
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+
+browser-deps:
+	scripts/ensure-browser.sh
+
+test: install browser-deps lint
+	scripts/run-tests.sh
+
+clean-db:
+	rm -f instance/procurement.db
