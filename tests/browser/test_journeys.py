@@ -12,6 +12,18 @@ from tests.browser.conftest import sign_in
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
+def fill_operator(page, name: str, phone: str, password: str,
+                  internal_review: bool = False) -> None:
+    """Fill 增加操作人员 and save."""
+    page.fill("#first_name", name)
+    page.fill("#phone", phone)
+    page.fill("#password", password)
+    page.fill("#conf_password", password)
+    page.select_option("#internal_review", "1" if internal_review else "0")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
 def test_clerk_sees_a_chinese_panel(page) -> None:
     sign_in(page, "zz_clerk")
     body = page.inner_text("body")
@@ -31,13 +43,7 @@ def test_unit_admin_adds_an_internal_reviewer(page, db_session) -> None:
     page.click("a:has-text('操作人员管理')")
     assert "操作人员管理" in page.inner_text(".panel-heading, .panel-title, body")
     page.click("a[href*='/operatorview/add']")
-    page.fill("#first_name", "王审核")
-    page.fill("#phone", "13912345678")
-    page.fill("#password", "Review#2026")
-    page.fill("#conf_password", "Review#2026")
-    page.select_option("#internal_review", "1")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    fill_operator(page, "王审核", "13912345678", "Review#2026", internal_review=True)
     assert "王审核" in page.inner_text("body")
     created = db_session.scalar(select(Operator).where(Operator.first_name == "王审核"))
     assert created is not None and created.post.name == "内部审核岗"
@@ -48,11 +54,6 @@ def test_unit_admin_adds_an_internal_reviewer(page, db_session) -> None:
 def test_weak_password_is_refused_in_the_form(page, db_session) -> None:
     sign_in(page, "zz_unitadmin")
     page.goto("/operatorview/add")
-    page.fill("#first_name", "李经办")
-    page.fill("#phone", "13912345679")
-    page.fill("#password", "12345678")
-    page.fill("#conf_password", "12345678")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
+    fill_operator(page, "李经办", "13912345679", "12345678")
     assert "密码至少8位，且须包含字母、数字、符号中的至少两类。" in page.inner_text("body")
     assert db_session.scalar(select(Operator).where(Operator.first_name == "李经办")) is None
