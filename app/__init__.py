@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_appbuilder import AppBuilder
 
-from app.extensions import db, migrate
+from app.extensions import csrf, db, migrate
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = fab_password_validator
 
     db.init_app(app)
+    csrf.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     with app.app_context():
         import models  # noqa: F401  (registers every table on the metadata)

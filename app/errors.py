@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,11 @@ MESSAGES = {
 }
 
 
-def _respond(status: int) -> tuple[object, int]:
-    message = MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
+CSRF_MESSAGE = "页面已过期或来源无效，请刷新页面后重新提交。"
+
+
+def _respond(status: int, message: str | None = None) -> tuple[object, int]:
+    message = message or MESSAGES.get(status, MESSAGES[500] if status >= 500 else MESSAGES[400])
     if request.path.startswith("/api/"):
         return jsonify(message=message), status
     appbuilder = current_app.appbuilder
@@ -42,6 +46,10 @@ def _respond(status: int) -> tuple[object, int]:
 
 def register_error_handlers(app: Flask) -> None:
     """Answer HTTP errors and unexpected exceptions with a Chinese page or JSON body."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[object, int]:
+        return _respond(400, CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[object, int]:

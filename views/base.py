@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Response, abort, current_app, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
-from flask_appbuilder.fields import QuerySelectField
-from wtforms.fields.core import UnboundField
 
 from app.scope import current_operator
 from app.services.errors import ServiceError
 from app.timezone import to_business
+from views.fields import repair_form
 
 
 class ServiceHooks:
@@ -68,15 +67,6 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
-def _label_blank_choices(form: type) -> None:
-    # WTForms 3.3 prints an option's value when its label is empty, so FAB's blank choice
-    # would read "__None"; give it a Chinese label instead.
-    for name in dir(form):
-        field = getattr(form, name, None)
-        if isinstance(field, UnboundField) and field.field_class is QuerySelectField:
-            field.kwargs.setdefault("blank_text", "（无）")
-
-
 class ServiceModelView(ServiceHooks, ModelView):
     """A CRUD page whose writes go through the services; FAB flashes the Chinese message."""
 
@@ -90,8 +80,8 @@ class ServiceModelView(ServiceHooks, ModelView):
             **{column: display_value for column in shown},
             **self.formatters_columns,
         }
-        for form in (self.add_form, self.edit_form):
-            _label_blank_choices(form)
+        for form in (self.add_form, self.edit_form, self.search_form):
+            repair_form(form)
 
     # FAB fetches an action's records without the view's base filters; check the scope first.
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])

@@ -75,6 +75,8 @@ def validate_unit(session: Session, unit: Unit) -> None:
     if session.scalar(same_name):
         raise ValidationFailed(f"{region.name}已有名为“{unit.name}”的单位。")
     _validate_parent(session, unit, region)
+    if unit.id is not None:
+        _validate_structural_change(session, unit, region)
     if unit.kind is UnitKind.supervision:
         other = session.scalar(
             select(Unit.name).where(
@@ -103,6 +105,33 @@ def _validate_parent(session: Session, unit: Unit, region: Region) -> None:
         raise ValidationFailed("主管单位必须与本单位属于同一区划。")
     if unit.id is not None and session.scalar(select(Unit.id).where(Unit.parent_id == unit.id)):
         raise ValidationFailed(f"“{unit.name}”下设有下级单位，不能再设置主管单位。")
+
+
+def _validate_structural_change(session: Session, unit: Unit, region: Region) -> None:
+    """A unit that others depend on keeps its kind and region."""
+    stored = session.execute(
+        select(Unit.kind, Unit.region_id).where(Unit.id == unit.id)
+    ).one_or_none()
+    if stored is None:
+        return
+    kind_changed, region_changed = stored.kind is not unit.kind, stored.region_id != region.id
+    if not (kind_changed or region_changed):
+        return
+    what = "单位类型" if kind_changed else "所属区划"
+    if session.scalar(select(func.count(Unit.id)).where(Unit.parent_id == unit.id)):
+        raise ValidationFailed(f"“{unit.name}”下设有下级单位，不能修改{what}。")
+    linked = session.scalar(
+        select(func.count()).select_from(division_competent).where(
+            (division_competent.c.division_id == unit.id)
+            | (division_competent.c.competent_id == unit.id)
+        )
+    )
+    if linked:
+        raise ValidationFailed(f"“{unit.name}”仍有业务处室分管关系，不能修改{what}，请先解除。")
+    if kind_changed and session.scalar(
+        select(func.count(Operator.id)).where(Operator.unit_id == unit.id)
+    ):
+        raise ValidationFailed(f"“{unit.name}”下还有操作人员，不能修改单位类型。")
 
 
 @without_autoflush

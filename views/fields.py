@@ -1,0 +1,70 @@
+"""Repairs of FAB 5.3 form fields, applied to every generated add, edit and search form.
+
+Each repair answers a defect measured with the pinned versions (FAB 5.3, WTForms 3.3):
+a wrong input must give a Chinese form error, never a 500 or a silent change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMultipleField
+from wtforms import BooleanField, Form
+from wtforms.fields.core import UnboundField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
+
+INVALID_CHOICE = "无效的选项"
+
+
+class StrictQuerySelectMultipleField(QuerySelectMultipleField):
+    """FAB checks for unknown ids before it parses them, so they were dropped silently."""
+
+    def pre_validate(self, form: Form) -> None:
+        _ = self.data  # parsing the submitted ids marks unknown ones
+        super().pre_validate(form)
+
+
+class SafeEnumField(EnumField):
+    """FAB's enum field raises ValueError/KeyError on a missing or unknown value (a 500)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        strict = self.coerce
+
+        def coerce(value: Any) -> Any:
+            try:
+                return strict(value)
+            except KeyError as exc:
+                raise ValueError(INVALID_CHOICE) from exc
+
+        self.coerce = coerce
+
+    def pre_validate(self, form: Form) -> None:
+        try:
+            super().pre_validate(form)
+        except ValueError as exc:
+            raise ValidationError(INVALID_CHOICE) from exc
+
+
+def _without_required(validators: list[Any]) -> list[Any]:
+    return [v for v in validators if not isinstance(v, (DataRequired, InputRequired))]
+
+
+def repair_form(form: type | None) -> None:
+    """Apply the repairs to the unbound fields of a generated form class."""
+    if form is None:
+        return
+    for name in dir(form):
+        field = getattr(form, name, None)
+        if not isinstance(field, UnboundField):
+            continue
+        if field.field_class is QuerySelectField:
+            # WTForms 3.3 prints the value "__None" when the blank choice has no label.
+            field.kwargs.setdefault("blank_text", "（无）")
+        elif field.field_class is QuerySelectMultipleField:
+            field.field_class = StrictQuerySelectMultipleField
+        elif field.field_class is EnumField:
+            field.field_class = SafeEnumField
+        elif issubclass(field.field_class, BooleanField):
+            # A NOT NULL boolean became a required checkbox: unticking it was impossible.
+            field.kwargs["validators"] = _without_required(field.kwargs.get("validators", []))
