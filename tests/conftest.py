@@ -100,7 +100,7 @@ def app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": database.url,
         "TESTING": True,
-        "SECRET_KEY": "test-only-secret",
+        "SECRET_KEY": "test-only-secret-" + "x" * 40,
         "UPLOAD_FOLDER": str(instance / "uploads"),
         "SERVER_NAME": "localhost",
     })

@@ -71,6 +71,7 @@ class ServiceModelView(ServiceHooks, ModelView):
     """A CRUD page whose writes go through the services; FAB flashes the Chinese message."""
 
     page_size = 20
+    optional_columns: list[str] = []
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -80,18 +81,30 @@ class ServiceModelView(ServiceHooks, ModelView):
             **{column: display_value for column in shown},
             **self.formatters_columns,
         }
+        optional = {*self.optional_columns, *self._columns_with_defaults()}
         for form in (self.add_form, self.edit_form, self.search_form):
-            repair_form(form)
+            repair_form(form, optional)
 
-    # FAB fetches an action's records without the view's base filters; check the scope first.
+    def _columns_with_defaults(self) -> list[str]:
+        # A NOT NULL column with a default became a required field; the default makes it optional.
+        columns = self.datamodel.obj.__table__.columns
+        return [c.name for c in columns if c.default is not None and not c.primary_key]
+
+    # FAB fetches an action's records without the view's base filters and trusts the action
+    # name; check both first.
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name: str, pk: Any) -> Any:
+        if name not in self.actions:
+            abort(404)
         if self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters) is None:
             abort(404)
         return super().action(name, pk)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self) -> Any:
+        chosen = self.actions.get(request.form.get("action", ""))
+        if chosen is None or not chosen.multiple:
+            abort(404)
         for pk in request.form.getlist("rowid"):
             key = self._deserialize_pk_if_composite(pk)
             if self.datamodel.get(key, self._base_filters) is None:
@@ -104,6 +117,17 @@ class ServiceRestApi(ServiceHooks, ModelRestApi):
 
     allow_browser_login = True
     page_size = 20
+
+    def _get_field_info(self, field: Any, filter_rel_field: Any, page: Any = None,
+                        page_size: Any = None) -> dict[str, Any]:
+        info = super()._get_field_info(field, filter_rel_field, page=page, page_size=page_size)
+        # FAB translates "" for a column without label or description, which yields the
+        # catalog's header; say nothing instead.
+        sources = (("label", self.label_columns), ("description", self.description_columns))
+        for key, given in sources:
+            if not given.get(field.name):
+                info[key] = ""
+        return info
 
     def _service_call(self, call: Any, *args: Any) -> Response:
         try:

@@ -6,6 +6,7 @@ a wrong input must give a Chinese form error, never a 500 or a silent change.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMultipleField
@@ -50,8 +51,12 @@ def _without_required(validators: list[Any]) -> list[Any]:
     return [v for v in validators if not isinstance(v, (DataRequired, InputRequired))]
 
 
-def repair_form(form: type | None) -> None:
-    """Apply the repairs to the unbound fields of a generated form class."""
+def repair_form(form: type | None, optional: Collection[str] = ()) -> None:
+    """Apply the repairs to the unbound fields of a generated form class.
+
+    :param optional: names of fields that must not be required although their column is NOT
+        NULL, because a default or the service fills them in
+    """
     if form is None:
         return
     for name in dir(form):
@@ -65,6 +70,7 @@ def repair_form(form: type | None) -> None:
             field.field_class = StrictQuerySelectMultipleField
         elif field.field_class is EnumField:
             field.field_class = SafeEnumField
-        elif issubclass(field.field_class, BooleanField):
-            # A NOT NULL boolean became a required checkbox: unticking it was impossible.
+        if issubclass(field.field_class, BooleanField) or name in optional:
+            # A NOT NULL boolean became a required checkbox (unticking it was impossible), and a
+            # NOT NULL column with a default or a service-generated value is not the user's to fill.
             field.kwargs["validators"] = _without_required(field.kwargs.get("validators", []))

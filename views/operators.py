@@ -168,6 +168,7 @@ class AdminOperatorView(OperatorViewBase):
     edit_columns = ["first_name", "phone", "unit", "post", "unit_roles", "active"]
     search_columns = ["username", "first_name", "phone", "unit", "post", "active"]
     description_columns = {"username": _l("留空则按“单位编码+三位序号”自动生成。")}
+    optional_columns = ["username"]
 
 
 class OperatorPostSchema(Schema):
@@ -197,7 +198,16 @@ class OperatorApi(OperatorRules, ServiceRestApi):
     add_columns = ["first_name", "phone", "internal_review", "unit_roles"]
     order_columns = ["username", "first_name"]
     search_columns = ["username", "first_name", "phone", "active"]
-    label_columns = OPERATOR_LABELS
+    label_columns = {
+        **OPERATOR_LABELS,
+        "unit.name": _l("所属单位"),
+        "post.name": _l("岗位"),
+        "unit_roles.id": _l("角色编号"),
+        "unit_roles.name": _l("角色"),
+    }
+    add_query_rel_fields = edit_query_rel_fields = {
+        "unit_roles": [["id", FilterOwnUnitRoles, None]],
+    }
     openapi_spec_tag = "操作人员"
 
     @expose("/", methods=["POST"])

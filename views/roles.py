@@ -55,5 +55,7 @@ class UnitRoleApi(UnitRoleRules, ServiceRestApi):
     base_filters = UNIT_SCOPE
     list_columns = show_columns = ["id", "name", "description", "functions.code", "functions.name"]
     add_columns = edit_columns = ["name", "description", "functions"]
-    label_columns = ROLE_LABELS
+    label_columns = {
+        **ROLE_LABELS, "functions.code": _l("功能代码"), "functions.name": _l("功能权限"),
+    }
     openapi_spec_tag = "角色定制"

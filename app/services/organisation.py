@@ -31,6 +31,7 @@ def validate_region(session: Session, region: Region) -> None:
     region.code = _required(region.code, "区划代码").lower()
     region.name = _required(region.name, "区划名称")
     region.short_name = _required(region.short_name, "简称")
+    region.sort_order = region.sort_order or 0
     if not REGION_CODE.match(region.code):
         raise ValidationFailed("区划代码只能由小写字母和数字组成，以字母开头，不超过16位。")
     if len(region.short_name) > 10:

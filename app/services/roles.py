@@ -11,6 +11,8 @@ from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
 from models import Operator, Unit, UnitRole
 
+FAB_ROLE_NAME_MAX = 64
+
 
 def _role_name(unit: Unit, name: str) -> str:
     # FAB role names are global; a unit's role is namespaced by the unit code.
@@ -38,8 +40,10 @@ def prepare_unit_role(session: Session, item: UnitRole, actor: Operator | None) 
     item.unit = unit
     if not item.name:
         raise ValidationFailed("类别名称不能为空。", "name")
-    if len(item.name) > 50:
-        raise ValidationFailed("类别名称不能超过50个字。", "name")
+    # The FAB role is named "<unit code>/<name>" and FAB allows 64 characters for it.
+    limit = min(50, FAB_ROLE_NAME_MAX - len(unit.code) - 1)
+    if len(item.name) > limit:
+        raise ValidationFailed(f"类别名称不能超过{limit}个字。", "name")
     clash = select(UnitRole.id).where(
         UnitRole.unit_id == unit.id, UnitRole.name == item.name, UnitRole.id != item.id
     )
