@@ -327,3 +327,10 @@ def test_crafted_action_is_not_a_server_error(app: Flask, login_as: Any, path: s
     data = {"csrf_token": web.token("/operatorview/add"), "rowid": str(pk)}
     response = web.client.post(path.format(pk=pk), data={**data, "action": action or ""})
     assert response.status_code < 500
+
+
+def test_api_refuses_a_browser_session(login_as: Any) -> None:
+    """The REST API takes JWT only; a signed-in browser cookie carries no CSRF protection."""
+    web = login_as("zz_unitadmin")
+    assert web.get("/api/v1/operator/").status_code == 401
+    assert web.client.post("/api/v1/operator/", json={"first_name": "x"}).status_code == 401

@@ -115,7 +115,8 @@ class ServiceModelView(ServiceHooks, ModelView):
 class ServiceRestApi(ServiceHooks, ModelRestApi):
     """A REST resource whose writes go through the services; refusals answer 4xx, not 500."""
 
-    allow_browser_login = True
+    # Only JWT: a session cookie must not authorise API writes that carry no CSRF token.
+    allow_browser_login = False
     page_size = 20
 
     def _get_field_info(self, field: Any, filter_rel_field: Any, page: Any = None,

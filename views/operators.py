@@ -191,6 +191,9 @@ class OperatorApi(OperatorRules, ServiceRestApi):
     """REST resource for a unit's operators, scoped like 操作人员管理."""
 
     resource_name = "operator"
+    list_title = show_title = _l("操作人员")
+    add_title = _l("增加操作人员")
+    edit_title = _l("修改操作人员")
     datamodel = SQLAInterface(Operator)
     base_filters = UNIT_SCOPE
     list_columns = show_columns = API_COLUMNS

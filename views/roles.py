@@ -51,6 +51,9 @@ class UnitRoleApi(UnitRoleRules, ServiceRestApi):
     """REST resource for 角色定制, scoped to the caller's unit."""
 
     resource_name = "unit_role"
+    list_title = show_title = _l("角色定制")
+    add_title = _l("增加角色")
+    edit_title = _l("修改角色")
     datamodel = SQLAInterface(UnitRole)
     base_filters = UNIT_SCOPE
     list_columns = show_columns = ["id", "name", "description", "functions.code", "functions.name"]
