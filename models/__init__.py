@@ -1,10 +1,26 @@
 """SQLAlchemy models, split by business area. Importing this package registers every table."""
 
+from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
 from models.organisation import Region, Unit, UnitKind, division_competent
 from models.people import AppFunction, Operator, Post, UnitRole
+from models.workflow import (
+    HistoryIsAppendOnly,
+    WorkflowDefinition,
+    WorkflowHistory,
+    WorkflowInstance,
+    WorkflowTask,
+)
 
 __all__ = [
     "AppFunction",
+    "BidChangeAnnouncement",
+    "BidChangeFiling",
+    "HistoryIsAppendOnly",
+    "Project",
+    "WorkflowDefinition",
+    "WorkflowHistory",
+    "WorkflowInstance",
+    "WorkflowTask",
     "Operator",
     "Post",
     "Region",

@@ -31,3 +31,9 @@ class NotFound(ServiceError):
     """The record does not exist or is outside the actor's scope."""
 
     status = 404
+
+
+class Conflict(ServiceError):
+    """Someone else changed the record first (a stale version or an already handled task)."""
+
+    status = 409

@@ -1,0 +1,282 @@
+"""The persistence adapter of the interpreter: instances, tasks and history over SQLAlchemy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.orm import Session
+
+from app.permissions import CLERK, SYS_ADMIN
+from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.services.workflow_registry import RecordType, registry
+from app.timezone import utcnow
+from models import (
+    Operator,
+    Post,
+    Unit,
+    WorkflowDefinition,
+    WorkflowHistory,
+    WorkflowInstance,
+    WorkflowTask,
+)
+from workflow import Decision, InstanceState, Status, Transition, Workflow, WorkflowError
+from workflow import act as engine_act
+from workflow import submit as engine_submit
+from workflow import withdraw as engine_withdraw
+from workflow.loader import definition_hash
+from workflow.schema import Scope
+
+ALREADY_HANDLED = "该任务已被处理"
+SUBMIT, WITHDRAW = "submit", "withdraw"
+
+
+def resolve_unit(session: Session, applicant: Unit, scope: Scope) -> Unit:
+    """The unit whose post acts on a step, relative to the applicant's unit.
+
+    :raises ValidationFailed: naming the unit whose organisation data is missing
+    """
+    if scope is Scope.own_unit:
+        return applicant
+    if scope is Scope.competent:
+        if applicant.competent_unit is None:
+            raise ValidationFailed(f"“{applicant.name}”没有主管单位，无法送审。")
+        return applicant.competent_unit
+    if scope is Scope.division:
+        division = applicant.responsible_division
+        if division is None:
+            competent = applicant.competent_unit or applicant
+            raise ValidationFailed(f"“{competent.name}”尚未设置分管的业务处室，无法送审。")
+        return division
+    kind = "supervision" if scope is Scope.supervision else "office"
+    found = session.scalar(
+        select(Unit).where(Unit.region_id == applicant.region_id, Unit.kind == kind,
+                           Unit.active.is_(True)).order_by(Unit.id)
+    )
+    if found is None:
+        what = "监管部门" if scope is Scope.supervision else "市采购办"
+        raise ValidationFailed(f"{applicant.region.name}尚未设置{what}，无法送审。")
+    return found
+
+
+def has_assignee(session: Session, unit: Unit, post_code: str) -> bool:
+    """Whether an active operator holds ``post_code`` in ``unit``."""
+    return bool(session.scalar(
+        select(exists().where(Operator.unit_id == unit.id, Operator.active.is_(True),
+                              Operator.post.has(Post.code == post_code)))
+    ))
+
+
+def _definition(session: Session, name: str, workflow: Workflow) -> WorkflowDefinition:
+    digest = definition_hash(workflow)
+    stored = session.get(WorkflowDefinition, digest)
+    if stored is None:
+        content = json.dumps(workflow.model_dump(mode="json", by_alias=True), ensure_ascii=False)
+        stored = WorkflowDefinition(hash=digest, name=name, content=content)
+        session.add(stored)
+    return stored
+
+
+def pinned_workflow(instance: WorkflowInstance) -> Workflow:
+    """The definition an instance started with, whatever workflows.yaml says today."""
+    return Workflow.model_validate_json(instance.definition.content)
+
+
+def instance_of(session: Session, record_type: str, record_id: int) -> WorkflowInstance | None:
+    """The workflow instance of a record, if it was ever submitted."""
+    return session.scalar(select(WorkflowInstance).where(
+        WorkflowInstance.record_type == record_type, WorkflowInstance.record_id == record_id))
+
+
+def state_of(instance: WorkflowInstance | None) -> InstanceState:
+    """The interpreter's view of a persisted instance."""
+    if instance is None:
+        return InstanceState()
+    return InstanceState(Status(instance.status), instance.step, instance.returned_from)
+
+
+def _engine(call: Any, *args: Any) -> Transition:
+    try:
+        return call(*args)
+    except WorkflowError as exc:
+        raise ValidationFailed(exc.message) from exc
+
+
+def _apply(session: Session, instance: WorkflowInstance, record: Any, transition: Transition,
+           workflow: Workflow, actor: Operator, action: str, opinion: str) -> None:
+    step = next((s for s in workflow.steps if s.id == transition.step), None)
+    session.add(WorkflowHistory(
+        instance=instance, step=transition.step, step_label=step.label if step else "采购人",
+        action=action, result=transition.result, actor_id=actor.id,
+        actor_name=actor.first_name, post_name=actor.post.name if actor.post else "",
+        opinion=opinion.strip(),
+    ))
+    new = transition.state
+    instance.status, instance.step, instance.returned_from = new.status.value, new.step, \
+        new.returned_from
+    instance.updated_on = utcnow()
+    record.status = new.status.value
+    if transition.task is not None:
+        unit = resolve_unit(session, instance.unit, transition.task.scope)
+        if not has_assignee(session, unit, transition.task.post):
+            post = session.scalar(select(Post.name).where(Post.code == transition.task.post))
+            raise ValidationFailed(
+                f"“{unit.name}”尚未配置{post or transition.task.post}，无法送审。"
+            )
+        session.add(WorkflowTask(
+            instance=instance, step=transition.task.step, step_label=transition.task.label,
+            post_code=transition.task.post, unit_id=unit.id,
+        ))
+    for hook in transition.hooks:
+        registry().hooks[hook](session, record)
+
+
+def submit_record(session: Session, record_type: str, record: Any, actor: Operator) -> Transition:
+    """提交: send a record (again) into its chain; commits.
+
+    :raises PermissionDenied: unless the actor is a clerk of the record's unit
+    :raises ValidationFailed: when the state forbids it or an assignee cannot be resolved
+    """
+    if actor.unit_id != record.unit_id or actor.post_code != CLERK:
+        raise PermissionDenied("只有本单位经办岗可以提交。")
+    kind: RecordType = registry().records[record_type]
+    name, current = registry().workflows.for_record(record_type)
+    instance = instance_of(session, record_type, record.id)
+    if instance is None:
+        instance = WorkflowInstance(
+            workflow=name, definition=_definition(session, name, current),
+            record_type=record_type, record_id=record.id, unit_id=record.unit_id,
+            submitter_id=actor.id, status=Status.draft.value,
+        )
+        session.add(instance)
+    instance.submitter_id = actor.id
+    workflow = pinned_workflow(instance)
+    transition = _engine(engine_submit, workflow, state_of(instance), kind.fields(record))
+    instance.submitted_on = utcnow()
+    _apply(session, instance, record, transition, workflow, actor, SUBMIT, "")
+    session.commit()
+    return transition
+
+
+def _reviewer_has_acted(session: Session, instance: WorkflowInstance) -> bool:
+    last_submit = session.scalar(
+        select(func.max(WorkflowHistory.id)).where(
+            WorkflowHistory.instance_id == instance.id, WorkflowHistory.action == SUBMIT)
+    ) or 0
+    return bool(session.scalar(select(exists().where(
+        WorkflowHistory.instance_id == instance.id, WorkflowHistory.id > last_submit,
+        WorkflowHistory.action.notin_([SUBMIT, WITHDRAW])))))
+
+
+def withdraw_record(session: Session, record_type: str, record: Any,
+                    actor: Operator) -> Transition:
+    """撤回: the submitting unit takes a record back before any reviewer acted; commits.
+
+    :raises PermissionDenied: unless the actor is a clerk of the record's unit
+    :raises ValidationFailed: when a reviewer has acted or the record is not in review
+    """
+    if actor.unit_id != record.unit_id or actor.post_code != CLERK:
+        raise PermissionDenied("只有本单位经办岗可以撤回。")
+    instance = instance_of(session, record_type, record.id)
+    if instance is None:
+        raise ValidationFailed("该记录尚未提交，不能撤回。")
+    workflow = pinned_workflow(instance)
+    transition = _engine(engine_withdraw, state_of(instance),
+                         _reviewer_has_acted(session, instance))
+    closed = session.execute(
+        update(WorkflowTask)
+        .where(WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open")
+        .values(status="cancelled", version=WorkflowTask.version + 1, acted_on=utcnow())
+    )
+    if closed.rowcount != 1:
+        session.rollback()
+        raise Conflict("已有审核人处理，不能撤回。")
+    _apply(session, instance, record, transition, workflow, actor, WITHDRAW, "")
+    session.commit()
+    return transition
+
+
+def task_for(session: Session, task_id: int, actor: Operator) -> WorkflowTask:
+    """A task the actor may act on.
+
+    :raises NotFound: when there is no such task
+    :raises PermissionDenied: when it belongs to another post or unit
+    """
+    task = session.get(WorkflowTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在。")
+    if task.post_code != actor.post_code or task.unit_id != actor.unit_id:
+        raise PermissionDenied("这不是您的待办任务。")
+    return task
+
+
+def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decision,
+                version: int) -> Transition:
+    """审核: apply a reviewer's decision to an open task at the version they saw; commits.
+
+    Exactly one of two concurrent attempts wins: closing the task is a conditional update on
+    its version, so the loser changes nothing and gets :class:`Conflict`.
+
+    :raises NotFound, PermissionDenied: see :func:`task_for`
+    :raises Conflict: 该任务已被处理 (stale version or already closed)
+    :raises ValidationFailed: unknown action, missing opinion or choice, unresolvable assignee
+    """
+    task = task_for(session, task_id, actor)
+    if task.status != "open" or task.version != version:
+        raise Conflict(ALREADY_HANDLED)
+    instance = task.instance
+    kind = registry().records[instance.record_type]
+    record = session.get(kind.model, instance.record_id)
+    workflow = pinned_workflow(instance)
+    transition = _engine(engine_act, workflow, state_of(instance), kind.fields(record), decision)
+    closed = session.execute(
+        update(WorkflowTask)
+        .where(WorkflowTask.id == task.id, WorkflowTask.version == version,
+               WorkflowTask.status == "open")
+        .values(status="done", version=version + 1, acted_on=utcnow(), actor_id=actor.id)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:
+        session.rollback()
+        raise Conflict(ALREADY_HANDLED)
+    _apply(session, instance, record, transition, workflow, actor, decision.action,
+           decision.opinion)
+    session.commit()
+    return transition
+
+
+def open_tasks(session: Session, actor: Operator) -> Any:
+    """The actor's 待办任务 query, oldest first (uses the partial to-do index)."""
+    return (
+        select(WorkflowTask)
+        .where(WorkflowTask.status == "open", WorkflowTask.post_code == actor.post_code,
+               WorkflowTask.unit_id == actor.unit_id)
+        .order_by(WorkflowTask.created_on, WorkflowTask.id)
+    )
+
+
+def done_tasks(session: Session, actor: Operator) -> Any:
+    """The actor's 已办任务 query, newest first."""
+    return (
+        select(WorkflowTask)
+        .where(WorkflowTask.actor_id == actor.id, WorkflowTask.status == "done")
+        .order_by(WorkflowTask.acted_on.desc(), WorkflowTask.id.desc())
+    )
+
+
+def history(session: Session, instance: WorkflowInstance) -> list[WorkflowHistory]:
+    """A record's history, in order."""
+    return list(session.scalars(
+        select(WorkflowHistory).where(WorkflowHistory.instance_id == instance.id)
+        .order_by(WorkflowHistory.id)
+    ))
+
+
+def may_view(session: Session, actor: Operator, instance: WorkflowInstance) -> bool:
+    """Whether the actor's unit submitted the record or their post has or had a task on it."""
+    if actor.post_code == SYS_ADMIN or actor.unit_id == instance.unit_id:
+        return True
+    return bool(session.scalar(select(exists().where(
+        WorkflowTask.instance_id == instance.id, WorkflowTask.post_code == actor.post_code,
+        WorkflowTask.unit_id == actor.unit_id))))
