@@ -40,11 +40,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"))
     with app.app_context():
         import models  # noqa: F401  (registers every table on the metadata)
-        from app.registry import register_all
+        from app.registry import register_all, register_workflows
 
+        register_workflows(app)
         appbuilder = AppBuilder(update_perms=False)
         appbuilder.init_app(app, db.session)
-        register_all(appbuilder)
+        register_all(appbuilder, app)
 
     from app.cli import register_cli
     from app.errors import register_error_handlers

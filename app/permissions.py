@@ -45,6 +45,25 @@ ROLE_MANAGE: tuple[Grant, ...] = (
 )
 
 
+# Every reviewing post and the clerks: 待办任务, 已办任务 and the flowcharts.
+WORKBENCH: tuple[Grant, ...] = (
+    *grants("TaskView", ("can_list", "can_done", "can_review")),
+    *grants("TaskApi", ("can_get", "can_post")),
+    *grants("WorkflowChartView", ("can_charts", "can_chart")),
+    *menu("Workbench", "Tasks", "DoneTasks", "WorkflowCharts"),
+)
+# Reviewers read the attachments of the records they review (the download checks the task).
+REVIEW_ATTACHMENTS: tuple[Grant, ...] = grants("BidChangeFilingView", ("can_download",))
+BID_CHANGE_FILING: tuple[Grant, ...] = (
+    *grants("BidChangeFilingView", (*CRUD, "can_download", "submit", "withdraw")),
+    *grants("BidChangeFilingApi", (*API_READ, "can_submit", "can_withdraw", "can_history")),
+    *grants("BidChangeAnnouncementView", (*CRUD, "publish")),
+    *grants("ProjectView", READ),
+    *menu("Supervision", "BidChangeFiling", "BidChangeAnnouncement", "ProjectList"),
+)
+REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
+
+
 @dataclass(frozen=True)
 class PostSpec:
     """A post: its code (what workflows name), Chinese name, unit kind and base grants."""
@@ -71,14 +90,14 @@ INTERNAL_REVIEWER = "internal_reviewer"
 SUPPLIER = "supplier"
 
 POSTS: tuple[PostSpec, ...] = (
-    PostSpec(CLERK, "经办岗", "purchaser"),
-    PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser"),
-    PostSpec("competent_reviewer", "主管单位审核岗", "purchaser"),
-    PostSpec("division_first", "业务处室初审岗", "division"),
-    PostSpec("division_review", "业务处室复核岗", "division"),
-    PostSpec("supervision_first", "监管部门初审岗", "supervision"),
-    PostSpec("supervision_review", "监管部门复核岗", "supervision"),
-    PostSpec("office_reviewer", "市采购办审核岗", "office"),
+    PostSpec(CLERK, "经办岗", "purchaser", (*WORKBENCH, *BID_CHANGE_FILING)),
+    PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
+    PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
+    PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
+    PostSpec("division_review", "业务处室复核岗", "division", REVIEWER),
+    PostSpec("supervision_first", "监管部门初审岗", "supervision", REVIEWER),
+    PostSpec("supervision_review", "监管部门复核岗", "supervision", REVIEWER),
+    PostSpec("office_reviewer", "市采购办审核岗", "office", REVIEWER),
     # The system administrator's role is FAB's admin role, which holds every permission.
     PostSpec(SYS_ADMIN, "系统管理员", ""),
     PostSpec(UNIT_ADMIN, "单位管理员", "", (*OPERATOR_MANAGE, *ROLE_MANAGE)),
@@ -91,6 +110,8 @@ UNIT_OPERATOR_POSTS = (CLERK, INTERNAL_REVIEWER)
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("operator_manage", "操作人员管理", OPERATOR_MANAGE),
     FunctionSpec("role_manage", "角色定制", ROLE_MANAGE),
+    FunctionSpec("bid_change_filing", "中标结果变更备案", BID_CHANGE_FILING),
+    FunctionSpec("workbench", "待办任务", WORKBENCH),
 )
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
@@ -117,6 +138,16 @@ PERMISSION_LABELS = {
     "can_resetpassword": "重置密码",
     "resetpassword": "重置密码",
     "resetpasswords": "重置密码",
+    "can_done": "已办任务",
+    "can_review": "进入审批",
+    "can_charts": "查看",
+    "can_chart": "下载",
+    "submit": "提交",
+    "withdraw": "撤回",
+    "publish": "发布",
+    "can_submit": "接口提交",
+    "can_withdraw": "接口撤回",
+    "can_history": "接口审批记录",
 }
 VIEW_LABELS = {
     "SystemAdmin": "系统管理",
@@ -145,6 +176,21 @@ VIEW_LABELS = {
     "MenuApi": "菜单接口",
     "OpenApi": "接口文档",
     "SwaggerView": "接口文档页面",
+    "Workbench": "工作台",
+    "Tasks": "待办任务",
+    "DoneTasks": "已办任务",
+    "WorkflowCharts": "审批流程图",
+    "TaskView": "待办任务",
+    "TaskApi": "待办任务接口",
+    "WorkflowChartView": "审批流程图",
+    "Supervision": "监督管理",
+    "BidChangeFiling": "中标结果变更备案",
+    "BidChangeFilingView": "中标结果变更备案",
+    "BidChangeFilingApi": "中标结果变更备案接口",
+    "BidChangeAnnouncement": "中标结果变更公告",
+    "BidChangeAnnouncementView": "中标结果变更公告",
+    "ProjectList": "项目信息",
+    "ProjectView": "项目信息",
 }
 
 

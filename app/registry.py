@@ -1,15 +1,28 @@
-"""One function registers every menu, view and API of the panel."""
+"""One place registers every menu, view and API of the panel, and the workflow records."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import Flask, current_app, request
 from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
+from app.services import bids
+from app.services import workflow as flow
+from app.services.workflow_registry import WorkflowRegistry, init_registry
+from app.timezone import to_business
+from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.roles import UnitRoleApi, UnitRoleView
+from views.tasks import TaskView, WorkflowChartView, record_panel
+from views.workflow_api import BidChangeFilingApi, TaskApi
 
 # Menu names are stable identifiers used in permissions; labels are what people read.
+WORKBENCH = ("Workbench", _l("工作台"), "fa-tasks")
+SUPERVISION = ("Supervision", _l("监督管理"), "fa-gavel")
 SYSTEM = ("SystemAdmin", _l("系统管理"), "fa-cogs")
 PERMISSIONS = ("Permissions", _l("操作权限"), "fa-user-shield")
 
@@ -23,8 +36,45 @@ def _add(appbuilder: AppBuilder, view: type, name: str, label: str, icon: str,
     )
 
 
-def register_all(appbuilder: AppBuilder) -> None:
+def register_workflows(app: Flask) -> None:
+    """Register the workflow record types and hooks, then load and check workflows.yaml."""
+    registry = WorkflowRegistry()
+    bids.register(registry)
+    init_registry(app, registry)
+
+
+def _business_time(value: Any) -> str:
+    return to_business(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _workflow_panel(pk: Any) -> Markup:
+    """The history and chart of the record shown by the current view (if it has a chain)."""
+    view = next((v for v in current_app.appbuilder.baseviews
+                 if v.__class__.__name__ == request.blueprint), None)
+    record_type = getattr(view, "record_type", None)
+    if record_type is None:
+        return Markup("")
+    instance = flow.instance_of(current_app.appbuilder.session, record_type, int(pk))
+    return record_panel(instance)
+
+
+def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     """Register the menus, views and REST APIs, in the order the menu shows them."""
+    app.jinja_env.filters["business_time"] = _business_time
+    app.jinja_env.globals["workflow_panel"] = _workflow_panel
+
+    _add(appbuilder, TaskView, "Tasks", _l("待办任务"), "fa-inbox", WORKBENCH)
+    appbuilder.add_link("DoneTasks", href="/tasks/done", label=_l("已办任务"),
+                        icon="fa-check-square", category=WORKBENCH[0])
+    _add(appbuilder, WorkflowChartView, "WorkflowCharts", _l("审批流程图"), "fa-project-diagram",
+         WORKBENCH)
+
+    _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
+         "fa-file-signature", SUPERVISION)
+    _add(appbuilder, BidChangeAnnouncementView, "BidChangeAnnouncement", _l("中标结果变更公告"),
+         "fa-bullhorn", SUPERVISION)
+    _add(appbuilder, ProjectView, "ProjectList", _l("项目信息"), "fa-folder-open", SUPERVISION)
+
     _add(appbuilder, RegionView, "RegionManage", _l("区划管理"), "fa-map", SYSTEM)
     _add(appbuilder, UnitView, "UnitManage", _l("单位管理"), "fa-building", SYSTEM)
     _add(appbuilder, DivisionView, "DivisionManage", _l("业务处室分管"), "fa-sitemap", SYSTEM)
@@ -34,5 +84,7 @@ def register_all(appbuilder: AppBuilder) -> None:
     _add(appbuilder, UnitRoleView, "RoleManage", _l("角色定制"), "fa-user-tag", PERMISSIONS)
     _add(appbuilder, OperatorView, "OperatorManage", _l("操作人员管理"), "fa-user", PERMISSIONS)
 
+    appbuilder.add_api(TaskApi)
+    appbuilder.add_api(BidChangeFilingApi)
     appbuilder.add_api(OperatorApi)
     appbuilder.add_api(UnitRoleApi)

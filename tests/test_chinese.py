@@ -21,7 +21,9 @@ def _data_words(session) -> set[str]:
     """Words that are data, not interface text: accounts and codes."""
     values = [*session.scalars(select(Operator.username)), *session.scalars(select(Unit.code)),
               *session.scalars(select(Region.code)), *session.scalars(select(Post.code))]
-    return {w.lower() for v in values for w in re.findall(r"[A-Za-z]+", v)}
+    # File formats are named as such in Chinese interfaces too.
+    formats = {"pdf", "jpg", "jpeg", "png", "svg"}
+    return formats | {w.lower() for v in values for w in re.findall(r"[A-Za-z]+", v)}
 
 
 def _pages(app: Flask, session) -> list[str]:

@@ -1,0 +1,184 @@
+"""监督管理: 中标结果变更备案 (with 提交/撤回) and 中标结果变更公告 (with its gate)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+
+from app.scope import UNIT_SCOPE, current_operator
+from app.services import bids
+from app.services import workflow as flow
+from app.services.errors import ServiceError
+from app.services.files import stored_path
+from models import BidChangeAnnouncement, BidChangeFiling, Project
+from views.base import ServiceModelView
+
+FILING_LABELS = {
+    "project": _l("项目"),
+    "change_content": _l("变更事项"),
+    "change_reason": _l("变更原因"),
+    "new_supplier": _l("变更后中标供应商"),
+    "new_amount": _l("变更后中标金额（元）"),
+    "explanation": _l("加盖单位公章的情况说明材料"),
+    "explanation_name": _l("情况说明材料"),
+    "status": _l("状态"),
+    "created_by": _l("经办人"),
+    "created_on": _l("填报时间"),
+    "completed_on": _l("完成时间"),
+    "unit": _l("申请单位"),
+}
+
+
+class FilterOwnProjects(BaseFilter):
+    """Projects of the current operator's unit."""
+
+    name = "本单位项目"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        return query.filter(Project.unit_id == (user.unit_id if user else None))
+
+
+OWN_PROJECTS = {"project": [["id", FilterOwnProjects, None]]}
+
+
+class ProjectView(ServiceModelView):
+    """项目信息: a unit's projects with their winning-bid results (read-only here)."""
+
+    datamodel = SQLAInterface(Project)
+    base_filters = UNIT_SCOPE
+    base_permissions = ["can_list", "can_show"]
+    list_title = show_title = _l("项目信息")
+    list_columns = ["code", "name", "winning_supplier", "winning_amount", "result_date"]
+    show_columns = list_columns
+    search_columns = ["code", "name", "winning_supplier"]
+    base_order = ("code", "asc")
+    label_columns = {
+        "code": _l("项目编号"), "name": _l("项目名称"), "winning_supplier": _l("中标供应商"),
+        "winning_amount": _l("中标金额"), "result_date": _l("中标日期"),
+    }
+    formatters_columns = {"winning_amount": bids.money}
+
+
+class WorkflowActionsMixin:
+    """提交 and 撤回 on a record list, through the workflow adapter."""
+
+    record_type: str
+
+    def _flow(self, item: Any, call: Any, done: str) -> Response:
+        try:
+            call(self.db_session, self.record_type, item, current_operator())
+        except ServiceError as exc:
+            self.db_session.rollback()
+            flash(exc.message, "danger")
+        else:
+            flash(done, "success")
+        return redirect(url_for(f"{self.endpoint}.list"))
+
+    @action("submit", _l("提交"), _l("确定提交审核吗？"), "fa-paper-plane", multiple=False)
+    def submit(self, item: Any) -> Response:
+        return self._flow(item, flow.submit_record, "已提交，等待审核。")
+
+    @action("withdraw", _l("撤回"), _l("确定撤回吗？"), "fa-undo", multiple=False)
+    def withdraw(self, item: Any) -> Response:
+        return self._flow(item, flow.withdraw_record, "已撤回，可修改后重新提交。")
+
+
+class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
+    """中标结果变更备案."""
+
+    record_type = bids.RECORD
+    datamodel = SQLAInterface(BidChangeFiling)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("中标结果变更备案")
+    add_title = _l("增加中标结果变更备案")
+    edit_title = _l("修改中标结果变更备案")
+    list_columns = ["project", "change_content", "status", "created_by", "created_on"]
+    show_columns = [
+        "unit", "project", "change_content", "change_reason", "new_supplier", "new_amount",
+        "explanation_name", "status", "created_by", "created_on", "completed_on",
+    ]
+    add_columns = edit_columns = [
+        "project", "change_content", "change_reason", "new_supplier", "new_amount", "explanation",
+    ]
+    search_columns = ["project", "change_content"]
+    base_order = ("created_on", "desc")
+    label_columns = FILING_LABELS
+    add_form_extra_fields = edit_form_extra_fields = {
+        "explanation": FileField(_l("加盖单位公章的情况说明材料"),
+                                 description=_l("PDF、JPG 或 PNG 文件，加盖单位公章。")),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = OWN_PROJECTS
+    formatters_columns = {"status": bids.status_label, "new_amount": bids.money}
+    show_template = "workflow/record_show.html"
+
+    def check_add(self, item: BidChangeFiling) -> None:
+        bids.prepare_filing(self.db_session, item, self.actor, request.files.get("explanation"),
+                            creating=True)
+
+    def check_update(self, item: BidChangeFiling) -> None:
+        bids.prepare_filing(self.db_session, item, self.actor, request.files.get("explanation"),
+                            creating=False)
+
+    def check_delete(self, item: BidChangeFiling) -> None:
+        bids.validate_filing_delete(item, self.actor)
+
+    @expose("/download/<int:pk>")
+    @has_access
+    def download(self, pk: int) -> Response:
+        """The explanation file, for the filing's unit and its reviewers."""
+        item = self.db_session.get(BidChangeFiling, pk)
+        actor = current_operator()
+        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
+        allowed = item is not None and (
+            item.unit_id == actor.unit_id
+            or (instance is not None and flow.may_view(self.db_session, actor, instance))
+        )
+        if not allowed:
+            abort(404)
+        try:
+            path = stored_path(item.explanation_path)
+        except ServiceError:
+            abort(404)
+        return send_file(path, download_name=item.explanation_name, as_attachment=True)
+
+
+class BidChangeAnnouncementView(ServiceModelView):
+    """中标结果变更公告: gated by the completed filing of its project."""
+
+    datamodel = SQLAInterface(BidChangeAnnouncement)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("中标结果变更公告")
+    add_title = _l("增加中标结果变更公告")
+    edit_title = _l("修改中标结果变更公告")
+    list_columns = ["project", "title", "published", "published_on"]
+    show_columns = ["project", "title", "content", "published", "published_on"]
+    add_columns = edit_columns = ["project", "title", "content"]
+    base_order = ("id", "desc")
+    label_columns = {"project": _l("项目"), "title": _l("公告标题"), "content": _l("公告内容"),
+                     "published": _l("已发布"), "published_on": _l("发布时间")}
+    add_form_query_rel_fields = edit_form_query_rel_fields = OWN_PROJECTS
+
+    def check_add(self, item: BidChangeAnnouncement) -> None:
+        bids.prepare_announcement(self.db_session, item, self.actor, creating=True)
+
+    def check_update(self, item: BidChangeAnnouncement) -> None:
+        bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
+
+    @action("publish", _l("发布"), _l("确定发布该公告吗？"), "fa-bullhorn", multiple=False)
+    def publish(self, item: BidChangeAnnouncement) -> Response:
+        try:
+            bids.publish_announcement(self.db_session, item, self.actor)
+        except ServiceError as exc:
+            self.db_session.rollback()
+            flash(exc.message, "danger")
+        else:
+            flash("公告已发布。", "success")
+        return redirect(url_for(f"{self.endpoint}.list"))

@@ -1,0 +1,141 @@
+"""待办任务, 已办任务, the review page (进入审批) and the flowcharts of the chains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from markupsafe import Markup
+from sqlalchemy import func
+
+from app.scope import current_operator
+from app.services import workflow as flow
+from app.services.errors import Conflict, ServiceError
+from app.services.workflow_registry import registry
+from models import WorkflowInstance, WorkflowTask
+from workflow import Decision
+from workflow.graph import to_svg
+
+
+def task_rows(session: Any, tasks: list[WorkflowTask]) -> list[dict[str, Any]]:
+    """What a task list shows per row: business type, unit, step and arrival time."""
+    records = registry().records
+    return [{
+        "task": task,
+        "kind": records[task.instance.record_type].label,
+        "unit": task.instance.unit.name,
+    } for task in tasks]
+
+
+def record_panel(instance: WorkflowInstance | None) -> Markup:
+    """History and flowchart of a record, for its show and review pages."""
+    if instance is None:
+        return Markup("")
+    workflow = flow.pinned_workflow(instance)
+    return Markup(render_template(
+        "workflow/panel.html",
+        history=flow.history(current_app.appbuilder.session, instance),
+        svg=Markup(to_svg(workflow, instance.step)),
+        workflow=workflow,
+    ))
+
+
+class TaskView(BaseView):
+    """待办任务 and 已办任务 of the signed-in reviewer."""
+
+    route_base = "/tasks"
+    default_view = "list"
+
+    @expose("/")
+    @has_access
+    def list(self) -> str:
+        session, actor = self.appbuilder.session, current_operator()
+        tasks = list(session.scalars(flow.open_tasks(session, actor).limit(500)))
+        return self.render_template("workflow/tasks.html", title="待办任务",
+                                    rows=task_rows(session, tasks), done=False)
+
+    @expose("/done")
+    @has_access
+    def done(self) -> str:
+        session, actor = self.appbuilder.session, current_operator()
+        tasks = list(session.scalars(flow.done_tasks(session, actor).limit(500)))
+        return self.render_template("workflow/tasks.html", title="已办任务",
+                                    rows=task_rows(session, tasks), done=True)
+
+    @expose("/<int:pk>/review", methods=["GET", "POST"])
+    @has_access
+    def review(self, pk: int) -> Any:
+        """进入审批: the record read-only, its history and chain, and the 审核 form."""
+        session, actor = self.appbuilder.session, current_operator()
+        try:
+            task = flow.task_for(session, pk, actor)
+        except ServiceError as exc:
+            abort(exc.status)
+        if task.status != "open":
+            flash(flow.ALREADY_HANDLED, "warning")
+            return redirect(url_for(".list"))
+        if request.method == "POST":
+            outcome = self._act(session, task, actor)
+            if outcome is not None:
+                return outcome
+        instance = task.instance
+        kind = registry().records[instance.record_type]
+        record = session.get(kind.model, instance.record_id)
+        step = next(s for s in flow.pinned_workflow(instance).steps if s.id == task.step)
+        return self.render_template(
+            "workflow/review.html", title=f"进入审批：{kind.label}", task=task, step=step,
+            rows=kind.describe(record), attachments=kind.attachments(record),
+            panel=record_panel(instance), form=request.form,
+        )
+
+    def _act(self, session: Any, task: WorkflowTask, actor: Any) -> Response | None:
+        form = request.form
+        choices = {k.removeprefix("choice_"): v for k, v in form.items()
+                   if k.startswith("choice_")}
+        try:
+            version = int(form.get("version", ""))
+        except ValueError:
+            version = -1
+        decision = Decision(form.get("action", ""), form.get("opinion", ""), choices)
+        try:
+            flow.act_on_task(session, task.id, actor, decision, version)
+        except Conflict as exc:
+            session.rollback()
+            flash(exc.message, "warning")
+            return redirect(url_for(".list"))
+        except ServiceError as exc:
+            session.rollback()
+            flash(exc.message, "danger")
+            return None
+        flash("审核完成。", "success")
+        return redirect(url_for(".list"))
+
+
+class WorkflowChartView(BaseView):
+    """流程图: every chain of workflows.yaml, drawn locally as SVG."""
+
+    route_base = "/workflows"
+    default_view = "charts"
+
+    @expose("/")
+    @has_access
+    def charts(self) -> str:
+        loaded = registry().workflows
+        charts = [(wf.label, name, Markup(to_svg(wf))) for name, wf in loaded.workflows.items()]
+        return self.render_template("workflow/charts.html", title="审批流程图", charts=charts)
+
+    @expose("/<name>.svg")
+    @has_access
+    def chart(self, name: str) -> Response:
+        """One chain as an SVG file."""
+        loaded = registry().workflows
+        if name not in loaded.workflows:
+            abort(404)
+        return Response(to_svg(loaded.get(name)), mimetype="image/svg+xml")
+
+
+def open_task_count(session: Any, actor: Any) -> int:
+    """How many tasks wait for the actor (the badge on the home page)."""
+    query = flow.open_tasks(session, actor).with_only_columns(func.count()).order_by(None)
+    return int(session.scalar(query) or 0)

@@ -1,0 +1,201 @@
+"""REST: the caller's tasks and the workflow endpoints every workflow record shares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request
+from flask_appbuilder.api import BaseApi, expose, protect, safe
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.security.decorators import permission_name
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields
+
+from app.scope import UNIT_SCOPE, current_operator
+from app.services import bids
+from app.services import workflow as flow
+from app.services.errors import ServiceError
+from app.timezone import to_business
+from models import BidChangeFiling, WorkflowTask
+from views.base import ServiceRestApi
+from workflow import Decision
+
+
+class ActSchema(Schema):
+    """Body of ``POST /api/v1/tasks/<id>/act``."""
+
+    action = fields.String(required=True)
+    opinion = fields.String(load_default="")
+    version = fields.Integer(required=True)
+    choices = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+
+
+def _state(instance: Any) -> dict[str, Any]:
+    return {"status": instance.status, "step": instance.step}
+
+
+def task_json(task: WorkflowTask) -> dict[str, Any]:
+    """A task as the API shows it, with the actions its step allows."""
+    instance = task.instance
+    step = next(s for s in flow.pinned_workflow(instance).steps if s.id == task.step)
+    return {
+        "id": task.id,
+        "workflow": instance.workflow,
+        "record_type": instance.record_type,
+        "record_id": instance.record_id,
+        "unit": instance.unit.name,
+        "step": task.step,
+        "step_label": task.step_label,
+        "actions": [
+            {"id": a.id, "label": a.label,
+             "choices": [{"id": c.id, "label": c.label,
+                          "options": [{"value": o.value, "label": o.label} for o in c.options]}
+                         for c in a.choices]}
+            for a in step.actions
+        ],
+        "version": task.version,
+        "created_on": to_business(task.created_on).isoformat(),
+    }
+
+
+class TaskApi(BaseApi):
+    """待办任务 over REST (JWT)."""
+
+    resource_name = "tasks"
+    openapi_spec_tag = "待办任务"
+    allow_browser_login = False
+
+    @expose("/", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("get")
+    def list_tasks(self) -> Response:
+        """The caller's open tasks, oldest first.
+        ---
+        get:
+          responses:
+            200:
+              description: 待办任务
+        """
+        session, actor = self.appbuilder.session, current_operator()
+        tasks = session.scalars(flow.open_tasks(session, actor).limit(500))
+        return self.response(200, result=[task_json(t) for t in tasks])
+
+    @expose("/<int:pk>/act", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("post")
+    def act(self, pk: int) -> Response:
+        """Act on a task at the version the caller saw.
+        ---
+        post:
+          responses:
+            200:
+              description: 新状态
+            403:
+              description: 不是本人的任务
+            409:
+              description: 该任务已被处理
+            422:
+              description: 未知的审批结果或缺少审批意见
+        """
+        try:
+            body = ActSchema().load(request.get_json(silent=True) or {})
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        session, actor = self.appbuilder.session, current_operator()
+        decision = Decision(body["action"], body["opinion"], body["choices"])
+        try:
+            flow.act_on_task(session, pk, actor, decision, body["version"])
+        except ServiceError as exc:
+            session.rollback()
+            return self.response(exc.status, message=exc.message)
+        instance = session.get(WorkflowTask, pk).instance
+        return self.response(200, result=_state(instance))
+
+
+class WorkflowRecordApi(ServiceRestApi):
+    """``/<id>/submit``, ``/<id>/withdraw`` and ``/<id>/history`` for a workflow record."""
+
+    record_type: str
+
+    def _record(self, pk: int) -> Any:
+        return self.datamodel.get(pk, self._base_filters)
+
+    def _flow(self, pk: int, call: Any) -> Response:
+        record = self._record(pk)
+        if record is None:
+            return self.response_404()
+        try:
+            call(self.db_session, self.record_type, record, current_operator())
+        except ServiceError as exc:
+            self.db_session.rollback()
+            return self.response(exc.status, message=exc.message)
+        instance = flow.instance_of(self.db_session, self.record_type, pk)
+        return self.response(200, result=_state(instance))
+
+    @expose("/<int:pk>/submit", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("submit")
+    def submit(self, pk: int) -> Response:
+        """提交 the record into its chain.
+        ---
+        post:
+          responses:
+            200:
+              description: 新状态
+        """
+        return self._flow(pk, flow.submit_record)
+
+    @expose("/<int:pk>/withdraw", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("withdraw")
+    def withdraw(self, pk: int) -> Response:
+        """撤回 the record before a reviewer acts.
+        ---
+        post:
+          responses:
+            200:
+              description: 新状态
+        """
+        return self._flow(pk, flow.withdraw_record)
+
+    @expose("/<int:pk>/history", methods=["GET"])
+    @protect()
+    @safe
+    @permission_name("history")
+    def history(self, pk: int) -> Response:
+        """The record's approval history.
+        ---
+        get:
+          responses:
+            200:
+              description: 审批记录
+        """
+        if self._record(pk) is None:
+            return self.response_404()
+        instance = flow.instance_of(self.db_session, self.record_type, pk)
+        lines = flow.history(self.db_session, instance) if instance else []
+        return self.response(200, result=[{
+            "step": h.step, "step_label": h.step_label, "action": h.action, "result": h.result,
+            "actor": h.actor_name, "post": h.post_name, "opinion": h.opinion,
+            "time": to_business(h.created_on).isoformat(),
+        } for h in lines])
+
+
+class BidChangeFilingApi(WorkflowRecordApi):
+    """中标结果变更备案 over REST: read, submit, withdraw and history (create in the panel)."""
+
+    resource_name = "bid_change_filing"
+    record_type = bids.RECORD
+    datamodel = SQLAInterface(BidChangeFiling)
+    base_filters = UNIT_SCOPE
+    base_permissions = ["can_get", "can_info", "can_submit", "can_withdraw", "can_history"]
+    list_columns = show_columns = [
+        "id", "project.code", "project.name", "change_content", "change_reason", "new_supplier",
+        "new_amount", "explanation_name", "status", "created_on", "completed_on",
+    ]
+    list_title = show_title = _l("中标结果变更备案")
+    openapi_spec_tag = "中标结果变更备案"
