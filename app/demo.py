@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.permissions import SYS_ADMIN
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_region, validate_unit
-from models import Region, Unit, UnitKind
+from models import Project, Region, Unit, UnitKind
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -55,6 +57,12 @@ REGIONS = (
         ),
         office="平顶山市政府采购办公室",
     ),
+)
+
+
+PROJECTS = (
+    ("教学楼维修改造工程", "河南中原建设工程有限公司", "1286500.00"),
+    ("信息化设备采购项目", "郑州智联科技有限公司", "458000.00"),
 )
 
 
@@ -127,5 +135,11 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         person(f"{p}_sup_review", f"{spec.name}监管复核人", "supervision_review", supervision)
         if office is not None and p == "zz":
             person("zz_office", "郑州市采购办审核人", "office_reviewer", office)
+        for number, (name, supplier, amount) in enumerate(PROJECTS, start=1):
+            session.add(Project(
+                unit=clerk_unit, code=f"{spec.short_name}财招标采购-2026-{order * 10 + number}",
+                name=f"{clerk_unit.name}{name}", winning_supplier=supplier,
+                winning_amount=Decimal(amount), result_date=date(2026, 10, number),
+            ))
     session.commit()
     return accounts

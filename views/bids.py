@@ -72,23 +72,25 @@ class WorkflowActionsMixin:
 
     record_type: str
 
-    def _flow(self, item: Any, call: Any, done: str) -> Response:
-        try:
-            call(self.db_session, self.record_type, item, current_operator())
-        except ServiceError as exc:
-            self.db_session.rollback()
-            flash(exc.message, "danger")
-        else:
-            flash(done, "success")
+    def _flow(self, items: Any, call: Any, done: str) -> Response:
+        # Offered both on a record's page and, as on the old system, on the list.
+        for item in items if isinstance(items, list) else [items]:
+            try:
+                call(self.db_session, self.record_type, item, current_operator())
+            except ServiceError as exc:
+                self.db_session.rollback()
+                flash(f"{item}：{exc.message}", "danger")
+            else:
+                flash(f"{item}：{done}", "success")
         return redirect(url_for(f"{self.endpoint}.list"))
 
-    @action("submit", _l("提交"), _l("确定提交审核吗？"), "fa-paper-plane", multiple=False)
-    def submit(self, item: Any) -> Response:
-        return self._flow(item, flow.submit_record, "已提交，等待审核。")
+    @action("submit", _l("提交"), _l("确定提交审核吗？"), "fa-paper-plane")
+    def submit(self, items: Any) -> Response:
+        return self._flow(items, flow.submit_record, "已提交，等待审核。")
 
-    @action("withdraw", _l("撤回"), _l("确定撤回吗？"), "fa-undo", multiple=False)
-    def withdraw(self, item: Any) -> Response:
-        return self._flow(item, flow.withdraw_record, "已撤回，可修改后重新提交。")
+    @action("withdraw", _l("撤回"), _l("确定撤回吗？"), "fa-undo")
+    def withdraw(self, items: Any) -> Response:
+        return self._flow(items, flow.withdraw_record, "已撤回，可修改后重新提交。")
 
 
 class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
