@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.cli_workflows import workflows_cli
 from app.extensions import db
 from app.services.errors import ServiceError
 
@@ -15,6 +16,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(setup_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(operators_cli)
+    app.cli.add_command(workflows_cli)
 
 
 @click.command("setup")

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 
 DEMO_PASSWORD = "Demo@2026"
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -126,7 +126,7 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
         select(BidChangeAnnouncement.published).where(BidChangeAnnouncement.id == item.id)
     ):
         raise ValidationFailed("公告已发布，不能修改。")
-    project = session.get(Project, item.project_id) if item.project_id else None
+    project = session.get(Project, item.project_id) if item.project_id else item.project
     if project is None or project.unit_id != clerk.unit_id:
         raise ValidationFailed("请选择本单位的项目。")
     if not filing_completed(session, project.id):
@@ -188,6 +188,8 @@ def _record_completion(session: Session, record: Any) -> None:
 
 def register(registry: WorkflowRegistry) -> None:
     """Declare the filing's record type and the hook its chain names."""
-    registry.record(RecordType(RECORD, "中标结果变更备案", BidChangeFiling, _fields, _describe,
-                               _attachments))
+    registry.record(RecordType(
+        RECORD, "中标结果变更备案", BidChangeFiling, _fields,
+        frozenset({"new_amount", "supplier_changes", "original_amount"}), _describe, _attachments,
+    ))
     registry.hook("record_completion", _record_completion)

@@ -21,8 +21,9 @@ class RecordType:
     name: str
     label: str
     model: type
-    # Values the chain's conditions may read.
+    # Values the chain's conditions may read, and their names (for `flask workflows check`).
     fields: Callable[[Any], Mapping[str, Any]]
+    field_names: frozenset[str]
     # (label, value) rows shown read-only on the review page.
     describe: Callable[[Any], list[tuple[str, str]]]
     # (label, download URL) of the record's attachments.
