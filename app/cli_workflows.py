@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import select
 
 from app.extensions import db
 from app.services.workflow_lint import check, diff
 from app.services.workflow_registry import registry
+from models import Post
 from workflow.graph import to_svg
 
 workflows_cli = AppGroup("workflows", help="审批流程（workflows.yaml）。")
@@ -36,7 +38,8 @@ def diagram_command(name: str, output: Path | None) -> None:
     if name not in loaded.workflows:
         known = "、".join(loaded.workflows) or "无"
         raise click.ClickException(f"没有名为“{name}”的流程（现有：{known}）。")
-    svg = to_svg(loaded.get(name))
+    posts = {code: name for code, name in db.session.execute(select(Post.code, Post.name))}
+    svg = to_svg(loaded.get(name), post_labels=posts)
     if output is None:
         click.echo(svg)
     else:

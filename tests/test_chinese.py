@@ -14,7 +14,7 @@ from tests.support.english import english_words
 
 USERS = ["admin", "zz_unitadmin", "zz_clerk", "sj_sup_review", "pds_competent"]
 EXTRA_PAGES = ["/", "/profile/userinfo/", "/profile/edit/form", "/resetmypassword/form",
-               "/no-such-page", "/unitview/show/999999"]
+               "/no-such-page", "/unitview/show/999999", "/tasks/", "/tasks/done", "/workflows/"]
 
 
 def _data_words(session) -> set[str]:

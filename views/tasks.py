@@ -7,13 +7,13 @@ from typing import Any
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from markupsafe import Markup
-from sqlalchemy import func
+from sqlalchemy import func, select
 
 from app.scope import current_operator
 from app.services import workflow as flow
 from app.services.errors import Conflict, ServiceError
 from app.services.workflow_registry import registry
-from models import WorkflowInstance, WorkflowTask
+from models import Post, WorkflowInstance, WorkflowTask
 from workflow import Decision
 from workflow.graph import to_svg
 
@@ -28,6 +28,12 @@ def task_rows(session: Any, tasks: list[WorkflowTask]) -> list[dict[str, Any]]:
     } for task in tasks]
 
 
+def post_labels() -> dict[str, str]:
+    """Chinese names of the posts, for the flowcharts."""
+    session = current_app.appbuilder.session
+    return {code: name for code, name in session.execute(select(Post.code, Post.name))}
+
+
 def record_panel(instance: WorkflowInstance | None) -> Markup:
     """History and flowchart of a record, for its show and review pages."""
     if instance is None:
@@ -36,7 +42,7 @@ def record_panel(instance: WorkflowInstance | None) -> Markup:
     return Markup(render_template(
         "workflow/panel.html",
         history=flow.history(current_app.appbuilder.session, instance),
-        svg=Markup(to_svg(workflow, instance.step)),
+        svg=Markup(to_svg(workflow, instance.step, post_labels())),
         workflow=workflow,
     ))
 
@@ -122,7 +128,9 @@ class WorkflowChartView(BaseView):
     @has_access
     def charts(self) -> str:
         loaded = registry().workflows
-        charts = [(wf.label, name, Markup(to_svg(wf))) for name, wf in loaded.workflows.items()]
+        posts = post_labels()
+        charts = [(wf.label, name, Markup(to_svg(wf, post_labels=posts)))
+                  for name, wf in loaded.workflows.items()]
         return self.render_template("workflow/charts.html", title="审批流程图", charts=charts)
 
     @expose("/<name>.svg")
@@ -132,7 +140,8 @@ class WorkflowChartView(BaseView):
         loaded = registry().workflows
         if name not in loaded.workflows:
             abort(404)
-        return Response(to_svg(loaded.get(name)), mimetype="image/svg+xml")
+        return Response(to_svg(loaded.get(name), post_labels=post_labels()),
+                        mimetype="image/svg+xml")
 
 
 def open_task_count(session: Any, actor: Any) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
@@ -90,15 +91,20 @@ def lint(name: str, workflow: Workflow) -> list[str]:
     return problems
 
 
-BOX_W, BOX_H, GAP, LEFT, TOP = 220, 44, 36, 150, 20
+BOX_W, BOX_H, GAP, LEFT, TOP = 260, 44, 36, 150, 20
 FONT = "'Noto Sans CJK SC','WenQuanYi Zen Hei','Microsoft YaHei',sans-serif"
 
 
-def to_svg(workflow: Workflow, current: str | None = None) -> str:
-    """Draw the chain top to bottom; ``current`` is highlighted. Self-contained SVG text."""
+def to_svg(workflow: Workflow, current: str | None = None,
+           post_labels: Mapping[str, str] | None = None) -> str:
+    """Draw the chain top to bottom; ``current`` is highlighted. Self-contained SVG text.
+
+    :param post_labels: display names of the posts (codes are shown where one is missing)
+    """
+    posts = post_labels or {}
     nodes = [START, *(s.id for s in workflow.steps), END]
     labels = {START: "提交", END: "完成"}
-    labels.update({s.id: f"{s.label}（{s.post}）" for s in workflow.steps})
+    labels.update({s.id: f"{s.label}（{posts.get(s.post, s.post)}）" for s in workflow.steps})
     y = {node: TOP + n * (BOX_H + GAP) for n, node in enumerate(nodes)}
     height = y[END] + BOX_H + TOP
     parts = [
