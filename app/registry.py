@@ -54,8 +54,11 @@ def _workflow_panel(pk: Any) -> Markup:
     record_type = getattr(view, "record_type", None)
     if record_type is None:
         return Markup("")
-    instance = flow.instance_of(current_app.appbuilder.session, record_type, int(pk))
-    return record_panel(instance)
+    session = current_app.appbuilder.session
+    kind = flow.registry().records[record_type]
+    record = session.get(kind.model, int(pk))
+    instance = flow.instance_of(session, record_type, int(pk))
+    return record_panel(instance, kind.attachments(record) if record else [])
 
 
 def register_all(appbuilder: AppBuilder, app: Flask) -> None:

@@ -15,7 +15,7 @@ from app.services.errors import Conflict, ServiceError
 from app.services.workflow_registry import registry
 from models import Post, WorkflowInstance, WorkflowTask
 from workflow import Decision
-from workflow.graph import to_svg
+from workflow.graph import END, START, to_svg
 
 
 def task_rows(session: Any, tasks: list[WorkflowTask]) -> list[dict[str, Any]]:
@@ -34,17 +34,26 @@ def post_labels() -> dict[str, str]:
     return {code: name for code, name in session.execute(select(Post.code, Post.name))}
 
 
-def record_panel(instance: WorkflowInstance | None) -> Markup:
-    """History and flowchart of a record, for its show and review pages."""
-    if instance is None:
+def record_panel(instance: WorkflowInstance | None,
+                 attachments: list[tuple[str, str]] | None = None) -> Markup:
+    """Attachments, history and flowchart of a record, for its show and review pages."""
+    if instance is None and not attachments:
         return Markup("")
-    workflow = flow.pinned_workflow(instance)
+    workflow = flow.pinned_workflow(instance) if instance else None
     return Markup(render_template(
         "workflow/panel.html",
-        history=flow.history(current_app.appbuilder.session, instance),
-        svg=Markup(to_svg(workflow, instance.step, post_labels())),
+        attachments=attachments or [],
+        history=flow.history(current_app.appbuilder.session, instance) if instance else [],
+        svg=Markup(to_svg(workflow, chart_position(instance), post_labels())) if instance else "",
         workflow=workflow,
     ))
+
+
+def chart_position(instance: WorkflowInstance) -> str:
+    """The box to highlight: the current step, 完成 when done, 提交 while with the applicant."""
+    if instance.step:
+        return instance.step
+    return END if instance.status == "completed" else START
 
 
 class TaskView(BaseView):

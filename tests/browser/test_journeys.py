@@ -30,8 +30,10 @@ def test_clerk_sees_a_chinese_panel(page) -> None:
     assert "欢迎您，郑州市经办人" in body
     assert "经办岗" in body and "郑州市第一中学" in body
     page.click("a.dropdown-toggle:has-text('郑州市经办人')")
-    menu = page.inner_text("ul.dropdown-menu")
+    menu = page.inner_text("li.dropdown:has(a.dropdown-toggle:has-text('郑州市经办人')) ul")
     assert "个人信息" in menu and "退出" in menu
+    page.click("a.dropdown-toggle:has-text('监督管理')")
+    assert "中标结果变更备案" in page.inner_text("li.dropdown:has-text('监督管理') ul")
     leftovers = set(LATIN_WORD.findall(page.inner_text("body"))) - {"zz", "clerk"}
     assert not leftovers, f"English on the home page: {leftovers}"
     page.screenshot(path="test-results/zz_clerk_home.png")
