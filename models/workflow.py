@@ -57,6 +57,11 @@ class WorkflowInstance(Model):
     returned_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
     submitted_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    # Optimistic lock: every transition checks the version it read, so two racing
+    # transitions (two submits, withdraw against approve) cannot both be written.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
 
     definition: Mapped[WorkflowDefinition] = relationship()
     unit: Mapped[Unit] = relationship()

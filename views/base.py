@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, abort, current_app, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 
+from app.errors import MESSAGES
 from app.scope import current_operator
 from app.services.errors import ServiceError
 from app.timezone import to_business
@@ -112,7 +113,27 @@ class ServiceModelView(ServiceHooks, ModelView):
         return super().action_post()
 
 
-class ServiceRestApi(ServiceHooks, ModelRestApi):
+class ChineseApiErrors:
+    """FAB's API answers errors in English ("Fatal error", "Not found"); these say it in Chinese."""
+
+    def response_400(self, message: Any = None) -> Response:
+        return self.response(400, message=message or MESSAGES[400])  # type: ignore[attr-defined]
+
+    def response_401(self) -> Response:
+        return self.response(401, message=MESSAGES[401])  # type: ignore[attr-defined]
+
+    def response_403(self) -> Response:
+        return self.response(403, message=MESSAGES[403])  # type: ignore[attr-defined]
+
+    def response_404(self) -> Response:
+        return self.response(404, message=MESSAGES[404])  # type: ignore[attr-defined]
+
+    def response_500(self, message: Any = None) -> Response:
+        # The cause is logged by FAB; the caller learns nothing about the internals.
+        return self.response(500, message=MESSAGES[500])  # type: ignore[attr-defined]
+
+
+class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
     """A REST resource whose writes go through the services; refusals answer 4xx, not 500."""
 
     # Only JWT: a session cookie must not authorise API writes that carry no CSRF token.

@@ -17,7 +17,7 @@ from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.timezone import to_business
 from models import BidChangeFiling, WorkflowTask
-from views.base import ServiceRestApi
+from views.base import ChineseApiErrors, ServiceRestApi
 from workflow import Decision
 
 
@@ -58,7 +58,7 @@ def task_json(task: WorkflowTask) -> dict[str, Any]:
     }
 
 
-class TaskApi(BaseApi):
+class TaskApi(ChineseApiErrors, BaseApi):
     """待办任务 over REST (JWT)."""
 
     resource_name = "tasks"

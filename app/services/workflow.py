@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.permissions import CLERK, SYS_ADMIN
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -29,6 +34,8 @@ from workflow.loader import definition_hash
 from workflow.schema import Scope
 
 ALREADY_HANDLED = "该任务已被处理"
+ALREADY_SUBMITTED = "该记录已被提交或已变化，请刷新后查看。"
+CANNOT_WITHDRAW = "已有审核人处理，不能撤回。"
 SUBMIT, WITHDRAW = "submit", "withdraw"
 
 
@@ -72,10 +79,31 @@ def _definition(session: Session, name: str, workflow: Workflow) -> WorkflowDefi
     digest = definition_hash(workflow)
     stored = session.get(WorkflowDefinition, digest)
     if stored is None:
+        # Two first submissions may store the same version at once: insert it idempotently.
         content = json.dumps(workflow.model_dump(mode="json", by_alias=True), ensure_ascii=False)
-        stored = WorkflowDefinition(hash=digest, name=name, content=content)
-        session.add(stored)
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        session.execute(
+            dialect.insert(WorkflowDefinition)
+            .values(hash=digest, name=name, content=content, created_on=utcnow())
+            .on_conflict_do_nothing(index_elements=["hash"])
+        )
+        stored = session.get(WorkflowDefinition, digest)
     return stored
+
+
+@contextmanager
+def _race_guard(session: Session, message: str) -> Iterator[None]:
+    """Commit a transition at the end; if a racing one was written first, raise Conflict.
+
+    The instance's version (or the unique record key of a first submission) makes the loser's
+    write fail, whether at an autoflush or at the commit.
+    """
+    try:
+        yield
+        session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        session.rollback()
+        raise Conflict(message) from exc
 
 
 def pinned_workflow(instance: WorkflowInstance) -> Workflow:
@@ -142,20 +170,20 @@ def submit_record(session: Session, record_type: str, record: Any, actor: Operat
         raise PermissionDenied("只有本单位经办岗可以提交。")
     kind: RecordType = registry().records[record_type]
     name, current = registry().workflows.for_record(record_type)
-    instance = instance_of(session, record_type, record.id)
-    if instance is None:
-        instance = WorkflowInstance(
-            workflow=name, definition=_definition(session, name, current),
-            record_type=record_type, record_id=record.id, unit_id=record.unit_id,
-            submitter_id=actor.id, status=Status.draft.value,
-        )
-        session.add(instance)
-    instance.submitter_id = actor.id
-    workflow = pinned_workflow(instance)
-    transition = _engine(engine_submit, workflow, state_of(instance), kind.fields(record))
-    instance.submitted_on = utcnow()
-    _apply(session, instance, record, transition, workflow, actor, SUBMIT, "")
-    session.commit()
+    with _race_guard(session, ALREADY_SUBMITTED):
+        instance = instance_of(session, record_type, record.id)
+        if instance is None:
+            instance = WorkflowInstance(
+                workflow=name, definition=_definition(session, name, current),
+                record_type=record_type, record_id=record.id, unit_id=record.unit_id,
+                submitter_id=actor.id, status=Status.draft.value,
+            )
+            session.add(instance)
+        instance.submitter_id = actor.id
+        workflow = pinned_workflow(instance)
+        transition = _engine(engine_submit, workflow, state_of(instance), kind.fields(record))
+        instance.submitted_on = utcnow()
+        _apply(session, instance, record, transition, workflow, actor, SUBMIT, "")
     return transition
 
 
@@ -184,16 +212,15 @@ def withdraw_record(session: Session, record_type: str, record: Any,
     workflow = pinned_workflow(instance)
     transition = _engine(engine_withdraw, state_of(instance),
                          _reviewer_has_acted(session, instance))
-    closed = session.execute(
-        update(WorkflowTask)
-        .where(WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open")
-        .values(status="cancelled", version=WorkflowTask.version + 1, acted_on=utcnow())
-    )
-    if closed.rowcount != 1:
-        session.rollback()
-        raise Conflict("已有审核人处理，不能撤回。")
-    _apply(session, instance, record, transition, workflow, actor, WITHDRAW, "")
-    session.commit()
+    with _race_guard(session, CANNOT_WITHDRAW):
+        closed = session.execute(
+            update(WorkflowTask)
+            .where(WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open")
+            .values(status="cancelled", version=WorkflowTask.version + 1, acted_on=utcnow())
+        )
+        if closed.rowcount != 1:
+            raise StaleDataError("the open task changed")
+        _apply(session, instance, record, transition, workflow, actor, WITHDRAW, "")
     return transition
 
 
@@ -230,19 +257,18 @@ def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decis
     record = session.get(kind.model, instance.record_id)
     workflow = pinned_workflow(instance)
     transition = _engine(engine_act, workflow, state_of(instance), kind.fields(record), decision)
-    closed = session.execute(
-        update(WorkflowTask)
-        .where(WorkflowTask.id == task.id, WorkflowTask.version == version,
-               WorkflowTask.status == "open")
-        .values(status="done", version=version + 1, acted_on=utcnow(), actor_id=actor.id)
-        .execution_options(synchronize_session=False)
-    )
-    if closed.rowcount != 1:
-        session.rollback()
-        raise Conflict(ALREADY_HANDLED)
-    _apply(session, instance, record, transition, workflow, actor, decision.action,
-           decision.opinion)
-    session.commit()
+    with _race_guard(session, ALREADY_HANDLED):
+        closed = session.execute(
+            update(WorkflowTask)
+            .where(WorkflowTask.id == task.id, WorkflowTask.version == version,
+                   WorkflowTask.status == "open")
+            .values(status="done", version=version + 1, acted_on=utcnow(), actor_id=actor.id)
+            .execution_options(synchronize_session=False)
+        )
+        if closed.rowcount != 1:
+            raise StaleDataError("the task was handled by someone else")
+        _apply(session, instance, record, transition, workflow, actor, decision.action,
+               decision.opinion)
     return transition
 
 

@@ -93,6 +93,7 @@ def upgrade():
     sa.Column('returned_from', sa.String(length=64), nullable=True),
     sa.Column('submitted_on', sa.DateTime(), nullable=False),
     sa.Column('updated_on', sa.DateTime(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['definition_hash'], ['workflow_definition.hash'], ),
     sa.ForeignKeyConstraint(['submitter_id'], ['ab_user.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
