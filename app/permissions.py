@@ -58,6 +58,7 @@ BID_CHANGE_FILING: tuple[Grant, ...] = (
     *grants("BidChangeFilingView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("BidChangeFilingApi", (*API_READ, "can_submit", "can_withdraw", "can_history")),
     *grants("BidChangeAnnouncementView", (*CRUD, "publish")),
+    *grants("BidChangeAnnouncementApi", (*API_CRUD, "can_publish")),
     *grants("ProjectView", READ),
     *menu("Supervision", "BidChangeFiling", "BidChangeAnnouncement", "ProjectList"),
 )
@@ -148,6 +149,7 @@ PERMISSION_LABELS = {
     "can_submit": "接口提交",
     "can_withdraw": "接口撤回",
     "can_history": "接口审批记录",
+    "can_publish": "接口发布",
 }
 VIEW_LABELS = {
     "SystemAdmin": "系统管理",
@@ -189,6 +191,7 @@ VIEW_LABELS = {
     "BidChangeFilingApi": "中标结果变更备案接口",
     "BidChangeAnnouncement": "中标结果变更公告",
     "BidChangeAnnouncementView": "中标结果变更公告",
+    "BidChangeAnnouncementApi": "中标结果变更公告接口",
     "ProjectList": "项目信息",
     "ProjectView": "项目信息",
 }

@@ -18,7 +18,7 @@ from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.roles import UnitRoleApi, UnitRoleView
 from views.tasks import TaskView, WorkflowChartView, record_panel
-from views.workflow_api import BidChangeFilingApi, TaskApi
+from views.workflow_api import BidChangeAnnouncementApi, BidChangeFilingApi, TaskApi
 
 # Menu names are stable identifiers used in permissions; labels are what people read.
 WORKBENCH = ("Workbench", _l("工作台"), "fa-tasks")
@@ -89,5 +89,6 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
 
     appbuilder.add_api(TaskApi)
     appbuilder.add_api(BidChangeFilingApi)
+    appbuilder.add_api(BidChangeAnnouncementApi)
     appbuilder.add_api(OperatorApi)
     appbuilder.add_api(UnitRoleApi)

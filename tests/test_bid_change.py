@@ -171,3 +171,51 @@ def test_announcement_gate(app: Flask, clerk: Any, filed: int, login_as: Any) ->
     assert "公告已发布。" in text(published)
     edited = clerk.submit(f"/bidchangeannouncementview/edit/{announcement.id}", data, follow=True)
     assert "公告已发布，不能修改。" in text(edited)
+
+
+def test_gate_holds_in_the_api(app: Flask, clerk: Any, filed: int, login_as: Any,
+                               client: Any, api_token: Any) -> None:
+    headers = api_token("zz_clerk")
+    body = {"project": project_id(app), "title": "中标结果变更公告", "content": "变更如下"}
+    refused = client.post("/api/v1/bid_change_announcement/", json=body, headers=headers)
+    assert refused.status_code == 422
+    assert refused.get_json()["message"] == "该项目的中标结果变更备案尚未完成，不能新增中标结果变更公告。"
+    submit(clerk, filed)
+    complete(app, login_as)
+    created = client.post("/api/v1/bid_change_announcement/", json=body, headers=headers)
+    assert created.status_code == 201, created.get_json()
+    pk = created.get_json()["id"]
+    other = client.post(f"/api/v1/bid_change_announcement/{pk}/publish",
+                        headers=api_token("sj_clerk"))
+    assert other.status_code == 404
+    published = client.post(f"/api/v1/bid_change_announcement/{pk}/publish", headers=headers)
+    assert published.status_code == 200
+    edit = client.put(f"/api/v1/bid_change_announcement/{pk}", json={"title": "改"},
+                      headers=headers)
+    assert edit.status_code == 422 and edit.get_json()["message"] == "公告已发布，不能修改。"
+
+
+def test_history_is_append_only(app: Flask, clerk: Any, filed: int) -> None:
+    from models import HistoryIsAppendOnly, WorkflowHistory
+
+    submit(clerk, filed)
+    with app.app_context():
+        session = app.appbuilder.session
+        line = session.scalar(select(WorkflowHistory))
+        line.opinion = "篡改"
+        with pytest.raises(HistoryIsAppendOnly):
+            session.flush()
+        session.rollback()
+        session.delete(session.scalar(select(WorkflowHistory)))
+        with pytest.raises(HistoryIsAppendOnly):
+            session.flush()
+        session.rollback()
+
+
+def test_openapi_lists_the_workflow_endpoints(client: Any, api_token: Any) -> None:
+    spec = client.get("/api/v1/_openapi", headers=api_token("admin")).get_json()
+    paths = set(spec["paths"])
+    for path in ("/tasks/", "/tasks/{pk}/act", "/bid_change_filing/{pk}/submit",
+                 "/bid_change_filing/{pk}/withdraw", "/bid_change_filing/{pk}/history",
+                 "/bid_change_announcement/{pk}/publish"):
+        assert f"/api/v1{path}" in paths, sorted(paths)

@@ -174,6 +174,9 @@ class BidChangeAnnouncementView(ServiceModelView):
     def check_update(self, item: BidChangeAnnouncement) -> None:
         bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
 
+    def check_delete(self, item: BidChangeAnnouncement) -> None:
+        bids.validate_announcement_delete(item, self.actor)
+
     @action("publish", _l("发布"), _l("确定发布该公告吗？"), "fa-bullhorn", multiple=False)
     def publish(self, item: BidChangeAnnouncement) -> Response:
         try:

@@ -16,8 +16,9 @@ from app.services import bids
 from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.timezone import to_business
-from models import BidChangeFiling, WorkflowTask
+from models import BidChangeAnnouncement, BidChangeFiling, WorkflowTask
 from views.base import ChineseApiErrors, ServiceRestApi
+from views.bids import OWN_PROJECTS
 from workflow import Decision
 
 
@@ -199,3 +200,50 @@ class BidChangeFilingApi(WorkflowRecordApi):
     ]
     list_title = show_title = _l("中标结果变更备案")
     openapi_spec_tag = "中标结果变更备案"
+
+
+class BidChangeAnnouncementApi(ServiceRestApi):
+    """中标结果变更公告 over REST, behind the same gate as the panel."""
+
+    resource_name = "bid_change_announcement"
+    datamodel = SQLAInterface(BidChangeAnnouncement)
+    base_filters = UNIT_SCOPE
+    list_columns = show_columns = ["id", "project.code", "project.name", "title", "content",
+                                   "published", "published_on"]
+    add_columns = edit_columns = ["project", "title", "content"]
+    add_query_rel_fields = edit_query_rel_fields = OWN_PROJECTS
+    list_title = show_title = _l("中标结果变更公告")
+    openapi_spec_tag = "中标结果变更公告"
+
+    def check_add(self, item: BidChangeAnnouncement) -> None:
+        bids.prepare_announcement(self.db_session, item, self.actor, creating=True)
+
+    def check_update(self, item: BidChangeAnnouncement) -> None:
+        bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
+
+    def check_delete(self, item: BidChangeAnnouncement) -> None:
+        bids.validate_announcement_delete(item, self.actor)
+
+    @expose("/<int:pk>/publish", methods=["POST"])
+    @protect()
+    @safe
+    @permission_name("publish")
+    def publish(self, pk: int) -> Response:
+        """发布 an announcement whose filing has completed.
+        ---
+        post:
+          responses:
+            200:
+              description: 已发布
+            422:
+              description: 备案尚未完成
+        """
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        try:
+            bids.publish_announcement(self.db_session, item, self.actor)
+        except ServiceError as exc:
+            self.db_session.rollback()
+            return self.response(exc.status, message=exc.message)
+        return self.response(200, result={"published": True})

@@ -136,6 +136,15 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
     item.published, item.published_on = False, None
 
 
+def validate_announcement_delete(item: BidChangeAnnouncement, actor: Operator | None) -> None:
+    """A published announcement stays; a draft of the clerk's own unit may be deleted."""
+    clerk = _clerk_of(actor)
+    if item.unit_id != clerk.unit_id:
+        raise PermissionDenied("只能删除本单位的公告。")
+    if item.published:
+        raise ValidationFailed("公告已发布，不能删除。")
+
+
 def publish_announcement(session: Session, item: BidChangeAnnouncement,
                          actor: Operator | None) -> None:
     """发布: publish an announcement whose filing completed; commits."""
