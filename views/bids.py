@@ -18,7 +18,7 @@ from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.services.files import stored_path
 from models import BidChangeAnnouncement, BidChangeFiling, Project
-from views.base import ServiceModelView
+from views.base import ServiceHooks, ServiceModelView
 
 FILING_LABELS = {
     "project": _l("项目"),
@@ -152,7 +152,20 @@ class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
         return send_file(path, download_name=item.explanation_name, as_attachment=True)
 
 
-class BidChangeAnnouncementView(ServiceModelView):
+class AnnouncementRules(ServiceHooks):
+    """The announcement gate, shared by the page and the REST resource."""
+
+    def check_add(self, item: BidChangeAnnouncement) -> None:
+        bids.prepare_announcement(self.db_session, item, self.actor, creating=True)
+
+    def check_update(self, item: BidChangeAnnouncement) -> None:
+        bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
+
+    def check_delete(self, item: BidChangeAnnouncement) -> None:
+        bids.validate_announcement_delete(item, self.actor)
+
+
+class BidChangeAnnouncementView(AnnouncementRules, ServiceModelView):
     """中标结果变更公告: gated by the completed filing of its project."""
 
     datamodel = SQLAInterface(BidChangeAnnouncement)
@@ -167,15 +180,6 @@ class BidChangeAnnouncementView(ServiceModelView):
     label_columns = {"project": _l("项目"), "title": _l("公告标题"), "content": _l("公告内容"),
                      "published": _l("已发布"), "published_on": _l("发布时间")}
     add_form_query_rel_fields = edit_form_query_rel_fields = OWN_PROJECTS
-
-    def check_add(self, item: BidChangeAnnouncement) -> None:
-        bids.prepare_announcement(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: BidChangeAnnouncement) -> None:
-        bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: BidChangeAnnouncement) -> None:
-        bids.validate_announcement_delete(item, self.actor)
 
     @action("publish", _l("发布"), _l("确定发布该公告吗？"), "fa-bullhorn", multiple=False)
     def publish(self, item: BidChangeAnnouncement) -> Response:

@@ -18,7 +18,7 @@ from app.services.errors import ServiceError
 from app.timezone import to_business
 from models import BidChangeAnnouncement, BidChangeFiling, WorkflowTask
 from views.base import ChineseApiErrors, ServiceRestApi
-from views.bids import OWN_PROJECTS
+from views.bids import OWN_PROJECTS, AnnouncementRules
 from workflow import Decision
 
 
@@ -202,7 +202,7 @@ class BidChangeFilingApi(WorkflowRecordApi):
     openapi_spec_tag = "中标结果变更备案"
 
 
-class BidChangeAnnouncementApi(ServiceRestApi):
+class BidChangeAnnouncementApi(AnnouncementRules, ServiceRestApi):
     """中标结果变更公告 over REST, behind the same gate as the panel."""
 
     resource_name = "bid_change_announcement"
@@ -214,15 +214,6 @@ class BidChangeAnnouncementApi(ServiceRestApi):
     add_query_rel_fields = edit_query_rel_fields = OWN_PROJECTS
     list_title = show_title = _l("中标结果变更公告")
     openapi_spec_tag = "中标结果变更公告"
-
-    def check_add(self, item: BidChangeAnnouncement) -> None:
-        bids.prepare_announcement(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: BidChangeAnnouncement) -> None:
-        bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: BidChangeAnnouncement) -> None:
-        bids.validate_announcement_delete(item, self.actor)
 
     @expose("/<int:pk>/publish", methods=["POST"])
     @protect()
