@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_appbuilder import BaseView, expose, has_access
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from app.scope import current_operator
 from app.services import workflow as flow
@@ -155,5 +156,6 @@ class WorkflowChartView(BaseView):
 
 def open_task_count(session: Any, actor: Any) -> int:
     """How many tasks wait for the actor (the badge on the home page)."""
-    query = flow.open_tasks(session, actor).with_only_columns(func.count()).order_by(None)
+    query = (flow.open_tasks(session, actor).options(lazyload("*"))
+             .with_only_columns(func.count()).order_by(None))
     return int(session.scalar(query) or 0)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.permissions import CLERK, SYS_ADMIN
@@ -33,6 +34,11 @@ from workflow import withdraw as engine_withdraw
 from workflow.loader import definition_hash
 from workflow.schema import Scope
 
+# A task list shows each task's unit and chain: load them with the tasks, not one by one.
+TASK_LIST_LOADING = (
+    joinedload(WorkflowTask.instance).joinedload(WorkflowInstance.unit),
+    joinedload(WorkflowTask.instance).joinedload(WorkflowInstance.definition),
+)
 ALREADY_HANDLED = "该任务已被处理"
 ALREADY_SUBMITTED = "该记录已被提交或已变化，请刷新后查看。"
 CANNOT_WITHDRAW = "已有审核人处理，不能撤回。"
@@ -106,9 +112,15 @@ def _race_guard(session: Session, message: str) -> Iterator[None]:
         raise Conflict(message) from exc
 
 
+@lru_cache(maxsize=128)
+def _parse_definition(digest: str, content: str) -> Workflow:
+    # A version's content never changes, so each is parsed once per process.
+    return Workflow.model_validate_json(content)
+
+
 def pinned_workflow(instance: WorkflowInstance) -> Workflow:
     """The definition an instance started with, whatever workflows.yaml says today."""
-    return Workflow.model_validate_json(instance.definition.content)
+    return _parse_definition(instance.definition.hash, instance.definition.content)
 
 
 def instance_of(session: Session, record_type: str, record_id: int) -> WorkflowInstance | None:
@@ -278,6 +290,7 @@ def open_tasks(session: Session, actor: Operator) -> Any:
         select(WorkflowTask)
         .where(WorkflowTask.status == "open", WorkflowTask.post_code == actor.post_code,
                WorkflowTask.unit_id == actor.unit_id)
+        .options(*TASK_LIST_LOADING)
         .order_by(WorkflowTask.created_on, WorkflowTask.id)
     )
 
@@ -287,6 +300,7 @@ def done_tasks(session: Session, actor: Operator) -> Any:
     return (
         select(WorkflowTask)
         .where(WorkflowTask.actor_id == actor.id, WorkflowTask.status == "done")
+        .options(*TASK_LIST_LOADING)
         .order_by(WorkflowTask.acted_on.desc(), WorkflowTask.id.desc())
     )
 
