@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, select
-from werkzeug.datastructures import FileStorage
+from sqlalchemy import event
 
 from app.extensions import db
-from app.services import bids
-from app.services import workflow as flow
-from models import BidChangeFiling, Operator, Project
-
-
-def submit_filings(app: Flask, count: int) -> None:
-    with app.test_request_context():
-        session = app.appbuilder.session
-        clerk = session.scalar(select(Operator).where(Operator.username == "zz_clerk"))
-        project = session.scalar(select(Project).where(Project.unit_id == clerk.unit_id))
-        for n in range(count):
-            filing = BidChangeFiling(project_id=project.id, change_content=f"变更{n}",
-                                     change_reason="更名")
-            upload = FileStorage(io.BytesIO(b"%PDF-1.4"), filename="说明.pdf")
-            bids.prepare_filing(session, filing, clerk, upload, creating=True)
-            session.add(filing)
-            session.commit()
-            flow.submit_record(session, bids.RECORD, filing, clerk)
+from tests.support.filings import submitted_filings
 
 
 @contextmanager
@@ -60,10 +41,10 @@ def test_task_lists_do_not_grow_with_their_length(app: Flask, client: Any, api_t
                                                   login_as: Any) -> None:
     headers = api_token("zz_internal")
     web = login_as("zz_internal")
-    submit_filings(app, 1)
+    submitted_filings(app, 1)
     few = (queries_for(app, client, headers, "/api/v1/tasks/"),
            queries_for(app, web.client, {}, "/tasks/"), queries_for(app, web.client, {}, "/"))
-    submit_filings(app, 6)
+    submitted_filings(app, 6)
     many = (queries_for(app, client, headers, "/api/v1/tasks/"),
             queries_for(app, web.client, {}, "/tasks/"), queries_for(app, web.client, {}, "/"))
     assert few == many, (few, many)

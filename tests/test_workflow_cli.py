@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
-from app.services import bids
-from app.services import workflow as flow
 from app.services.workflow_registry import registry
-from models import BidChangeFiling, Operator, Project
+from tests.support.filings import submitted_filings
 from workflow import WorkflowConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def submitted_filing(app: Flask) -> int:
-    """A filing of zz_clerk's unit, submitted into its chain."""
-    with app.test_request_context():
-        session = app.appbuilder.session
-        clerk = session.scalar(select(Operator).where(Operator.username == "zz_clerk"))
-        project = session.scalar(select(Project).where(Project.unit_id == clerk.unit_id))
-        filing = BidChangeFiling(project_id=project.id, change_content="供应商更名",
-                                 change_reason="工商变更")
-        upload = FileStorage(io.BytesIO(b"%PDF-1.4 test"), filename="说明.pdf")
-        bids.prepare_filing(session, filing, clerk, upload, creating=True)
-        session.add(filing)
-        session.commit()
-        flow.submit_record(session, bids.RECORD, filing, clerk)
-        return filing.id
 
 
 def test_check_names_units_without_an_internal_reviewer(app: Flask) -> None:
@@ -57,7 +36,7 @@ def test_diagram_prints_svg_and_refuses_unknown_names(app: Flask, tmp_path: Path
 def test_diff_lists_instances_a_change_would_leave_on_the_old_version(
     app: Flask, tmp_path: Path
 ) -> None:
-    filing_id = submitted_filing(app)
+    [filing_id] = submitted_filings(app)
     runner = app.test_cli_runner()
     assert "没有在办记录受影响" in runner.invoke(args=["workflows", "diff"]).output
     changed = tmp_path / "workflows.yaml"
