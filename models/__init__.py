@@ -3,6 +3,20 @@
 from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
 from models.organisation import Region, Unit, UnitKind, division_competent
 from models.people import AppFunction, Operator, Post, UnitRole
+from models.plans import (
+    METHOD_SHORT,
+    CatalogueItem,
+    Category,
+    FundSource,
+    Intention,
+    Method,
+    Organisation,
+    PlanFunding,
+    PlanItem,
+    PlanNumberSequence,
+    ProcurementPlan,
+    SpendingPlan,
+)
 from models.workflow import (
     HistoryIsAppendOnly,
     WorkflowDefinition,
@@ -12,6 +26,18 @@ from models.workflow import (
 )
 
 __all__ = [
+    "METHOD_SHORT",
+    "CatalogueItem",
+    "Category",
+    "FundSource",
+    "Intention",
+    "Method",
+    "Organisation",
+    "PlanFunding",
+    "PlanItem",
+    "PlanNumberSequence",
+    "ProcurementPlan",
+    "SpendingPlan",
     "AppFunction",
     "BidChangeAnnouncement",
     "BidChangeFiling",
