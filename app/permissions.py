@@ -62,6 +62,16 @@ BID_CHANGE_FILING: tuple[Grant, ...] = (
     *grants("ProjectView", READ),
     *menu("Supervision", "BidChangeFiling", "BidChangeAnnouncement", "ProjectList"),
 )
+INTENTIONS: tuple[Grant, ...] = (
+    *grants("IntentionView", (*CRUD, "publish", "can_retract")),
+    *grants("IntentionApi", (*API_READ,)),
+    *menu("Intentions", "IntentionManage"),
+)
+SPENDING_PLANS_READ: tuple[Grant, ...] = (
+    *grants("SpendingPlanView", READ),
+    *grants("SpendingPlanApi", API_READ),
+    *menu("PlanManage", "SpendingPlans"),
+)
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
 
 
@@ -91,7 +101,8 @@ INTERNAL_REVIEWER = "internal_reviewer"
 SUPPLIER = "supplier"
 
 POSTS: tuple[PostSpec, ...] = (
-    PostSpec(CLERK, "经办岗", "purchaser", (*WORKBENCH, *BID_CHANGE_FILING)),
+    PostSpec(CLERK, "经办岗", "purchaser",
+             (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
     PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
     PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
@@ -150,6 +161,9 @@ PERMISSION_LABELS = {
     "can_withdraw": "接口撤回",
     "can_history": "接口审批记录",
     "can_publish": "接口发布",
+    "can_retract": "撤回",
+    "can_upload": "上传导入",
+    "can_import": "接口导入",
 }
 VIEW_LABELS = {
     "SystemAdmin": "系统管理",
@@ -194,6 +208,16 @@ VIEW_LABELS = {
     "BidChangeAnnouncementApi": "中标结果变更公告接口",
     "ProjectList": "项目信息",
     "ProjectView": "项目信息",
+    "Intentions": "意向公开",
+    "IntentionManage": "采购意向",
+    "IntentionView": "采购意向",
+    "IntentionApi": "采购意向接口",
+    "PlanManage": "计划管理",
+    "SpendingPlans": "用款计划",
+    "SpendingPlanView": "用款计划",
+    "SpendingPlanApi": "用款计划接口",
+    "SpendingPlanImport": "用款计划导入",
+    "SpendingPlanImportView": "用款计划导入",
 }
 
 

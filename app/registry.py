@@ -14,14 +14,18 @@ from app.services import workflow as flow
 from app.services.workflow_registry import WorkflowRegistry, init_registry
 from app.timezone import to_business
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
+from views.intentions import IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.roles import UnitRoleApi, UnitRoleView
+from views.spending_plans import SpendingPlanView
 from views.tasks import TaskView, WorkflowChartView, record_panel
 from views.workflow_api import BidChangeAnnouncementApi, BidChangeFilingApi, TaskApi
 
 # Menu names are stable identifiers used in permissions; labels are what people read.
 WORKBENCH = ("Workbench", _l("工作台"), "fa-tasks")
+INTENTIONS = ("Intentions", _l("意向公开"), "fa-bullseye")
+PLANS = ("PlanManage", _l("计划管理"), "fa-clipboard-list")
 SUPERVISION = ("Supervision", _l("监督管理"), "fa-gavel")
 SYSTEM = ("SystemAdmin", _l("系统管理"), "fa-cogs")
 PERMISSIONS = ("Permissions", _l("操作权限"), "fa-user-shield")
@@ -71,6 +75,9 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
                         icon="fa-check-square", category=WORKBENCH[0])
     _add(appbuilder, WorkflowChartView, "WorkflowCharts", _l("审批流程图"), "fa-project-diagram",
          WORKBENCH)
+
+    _add(appbuilder, IntentionView, "IntentionManage", _l("采购意向"), "fa-bullhorn", INTENTIONS)
+    _add(appbuilder, SpendingPlanView, "SpendingPlans", _l("用款计划"), "fa-coins", PLANS)
 
     _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
          "fa-file-signature", SUPERVISION)
