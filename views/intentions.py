@@ -19,6 +19,7 @@ class IntentionView(ServiceModelView):
     list_title = show_title = _l("采购意向")
     list_columns = ["project_name", "budget_amount", "expected_month", "status", "published_on"]
     show_columns = list_columns
+    search_columns = ["project_name"]
     label_columns = {"project_name": _l("采购项目名称"), "budget_amount": _l("预算金额"),
                      "expected_month": _l("预计采购时间"), "status": _l("状态"),
                      "published_on": _l("公开日期")}

@@ -19,5 +19,6 @@ class SpendingPlanView(ServiceModelView):
     list_title = show_title = _l("用款计划")
     list_columns = ["external_no", "name", "year", "plan_amount"]
     show_columns = list_columns
+    search_columns = ["external_no", "name"]
     label_columns = {"external_no": _l("用款计划编号"), "name": _l("用款计划名称"),
                      "year": _l("年度"), "plan_amount": _l("计划金额")}
