@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -12,7 +12,18 @@ from sqlalchemy.orm import Session
 from app.permissions import SYS_ADMIN
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_region, validate_unit
-from models import Project, Region, Unit, UnitKind
+from app.timezone import business_today
+from models import (
+    CatalogueItem,
+    Category,
+    Intention,
+    Operator,
+    Project,
+    Region,
+    SpendingPlan,
+    Unit,
+    UnitKind,
+)
 
 DEMO_PASSWORD = "Demo@2026"
 
@@ -60,6 +71,20 @@ REGIONS = (
 )
 
 
+CATALOGUE = (
+    ("A02010104", "台式计算机", Category.goods, True, "500000.00", True, "1000000.00"),
+    ("A02010105", "便携式计算机", Category.goods, True, "500000.00", True, "1000000.00"),
+    ("A05010201", "办公桌椅", Category.goods, False, None, False, None),
+    ("A02320000", "医疗设备", Category.goods, False, None, False, None),
+    ("B07000000", "房屋修缮工程", Category.works, False, None, False, None),
+    ("C16000000", "信息技术服务", Category.services, False, None, False, None),
+    ("C21040000", "物业管理服务", Category.services, False, None, True, "2000000.00"),
+)
+INTENTIONS = (  # (project name, budget, days since publication)
+    ("教学设备更新项目", "860000.00", 10),
+    ("校园物业管理服务项目", "1200000.00", 45),
+    ("图书馆改造工程", "2300000.00", 100),
+)
 PROJECTS = (
     ("教学楼维修改造工程", "河南中原建设工程有限公司", "1286500.00"),
     ("信息化设备采购项目", "郑州智联科技有限公司", "458000.00"),
@@ -77,6 +102,35 @@ def _unit(session: Session, region: Region, code: str, name: str, kind: UnitKind
     session.add(unit)
     session.flush()
     return unit
+
+
+def clerk_of_unit(session: Session, username: str) -> Operator:
+    """The demo clerk, just created."""
+    return session.scalar(select(Operator).where(Operator.username == username))
+
+
+def _catalogue(session: Session) -> None:
+    for code, name, category, mall, mall_limit, central, central_limit in CATALOGUE:
+        session.add(CatalogueItem(
+            code=code, name=name, category=category, in_mall=mall,
+            mall_limit=Decimal(mall_limit) if mall_limit else None, centralised=central,
+            centralised_limit=Decimal(central_limit) if central_limit else None))
+
+
+def _plan_data(session: Session, spec: DemoRegion, unit: Unit, clerk: Operator) -> None:
+    """Spending plans and intentions (published 10, 45 and 100 days ago) of a demo unit."""
+    year = business_today().year
+    for n, (name, amount) in enumerate((("公用设备购置", "3000000.00"),
+                                        ("专项业务经费", "5000000.00")), start=1):
+        session.add(SpendingPlan(external_no=f"YK{year}-{spec.code.upper()}-{n:03d}", unit=unit,
+                                 name=f"{year}年{name}", year=year, plan_amount=Decimal(amount)))
+    for name, budget, days in INTENTIONS:
+        session.add(Intention(
+            unit=unit, project_name=f"{unit.name}{name}",
+            demand_summary=f"{name}，满足日常工作需要。",
+            budget_amount=Decimal(budget), expected_month=business_today().strftime("%Y-%m"),
+            status="published", published_on=business_today() - timedelta(days=days),
+            created_by_id=clerk.id))
 
 
 def load_demo(session: Session) -> list[tuple[str, str, str]]:
@@ -98,6 +152,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         accounts.append((op.username, op.post.name, unit.name if unit else "—"))
 
     person("admin", "系统管理员", SYS_ADMIN, None)
+    _catalogue(session)
     for order, spec in enumerate(REGIONS):
         region = Region(code=spec.code, name=spec.name, short_name=spec.short_name,
                         sort_order=order)
@@ -135,6 +190,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         person(f"{p}_sup_review", f"{spec.name}监管复核人", "supervision_review", supervision)
         if office is not None and p == "zz":
             person("zz_office", "郑州市采购办审核人", "office_reviewer", office)
+        _plan_data(session, spec, clerk_unit, clerk_of_unit(session, f"{p}_clerk"))
         for number, (name, supplier, amount) in enumerate(PROJECTS, start=1):
             session.add(Project(
                 unit=clerk_unit, code=f"{spec.short_name}财招标采购-2026-{order * 10 + number}",

@@ -53,7 +53,10 @@ WORKBENCH: tuple[Grant, ...] = (
     *menu("Workbench", "Tasks", "DoneTasks", "WorkflowCharts"),
 )
 # Reviewers read the attachments of the records they review (the download checks the task).
-REVIEW_ATTACHMENTS: tuple[Grant, ...] = grants("BidChangeFilingView", ("can_download",))
+REVIEW_ATTACHMENTS: tuple[Grant, ...] = (
+    *grants("BidChangeFilingView", ("can_download",)),
+    *grants("ProcurementPlanView", ("can_download",)),
+)
 BID_CHANGE_FILING: tuple[Grant, ...] = (
     *grants("BidChangeFilingView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("BidChangeFilingApi", (*API_READ, "can_submit", "can_withdraw", "can_history")),
@@ -71,6 +74,12 @@ SPENDING_PLANS_READ: tuple[Grant, ...] = (
     *grants("SpendingPlanView", READ),
     *grants("SpendingPlanApi", API_READ),
     *menu("PlanManage", "SpendingPlans"),
+)
+PLAN_FILING: tuple[Grant, ...] = (
+    *grants("ProcurementPlanView", (*CRUD, "can_download", "submit", "withdraw")),
+    *grants("PlanQueryView", READ),
+    *grants("ProcurementPlanApi", (*API_READ, "can_submit", "can_withdraw", "can_history")),
+    *menu("PlanManage", "PlanFiling", "PlanQuery"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
 
@@ -102,7 +111,7 @@ SUPPLIER = "supplier"
 
 POSTS: tuple[PostSpec, ...] = (
     PostSpec(CLERK, "经办岗", "purchaser",
-             (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ)),
+             (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
     PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
     PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
@@ -124,6 +133,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("role_manage", "角色定制", ROLE_MANAGE),
     FunctionSpec("bid_change_filing", "中标结果变更备案", BID_CHANGE_FILING),
     FunctionSpec("workbench", "待办任务", WORKBENCH),
+    FunctionSpec("plan_filing", "采购计划备案", (*PLAN_FILING, *SPENDING_PLANS_READ)),
+    FunctionSpec("intentions", "意向公开", INTENTIONS),
 )
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
@@ -218,6 +229,13 @@ VIEW_LABELS = {
     "SpendingPlanApi": "用款计划接口",
     "SpendingPlanImport": "用款计划导入",
     "SpendingPlanImportView": "用款计划导入",
+    "PlanFiling": "采购计划备案",
+    "ProcurementPlanView": "采购计划备案",
+    "ProcurementPlanApi": "采购计划备案接口",
+    "PlanQuery": "计划查询",
+    "PlanQueryView": "计划查询",
+    "CatalogueManage": "品目管理",
+    "CatalogueItemView": "品目管理",
 }
 
 

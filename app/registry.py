@@ -9,16 +9,17 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.services import bids
+from app.services import bids, plans
 from app.services import workflow as flow
 from app.services.workflow_registry import WorkflowRegistry, init_registry
 from app.timezone import to_business
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
-from views.intentions import IntentionView
+from views.intentions import IntentionApi, IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
+from views.plans import CatalogueItemView, PlanQueryView, ProcurementPlanView
 from views.roles import UnitRoleApi, UnitRoleView
-from views.spending_plans import SpendingPlanView
+from views.spending_plans import SpendingPlanApi, SpendingPlanImportView, SpendingPlanView
 from views.tasks import TaskView, WorkflowChartView, record_panel
 from views.workflow_api import BidChangeAnnouncementApi, BidChangeFilingApi, TaskApi
 
@@ -44,6 +45,7 @@ def register_workflows(app: Flask) -> None:
     """Register the workflow record types and hooks, then load and check workflows.yaml."""
     registry = WorkflowRegistry()
     bids.register(registry)
+    plans.register(registry)
     init_registry(app, registry)
 
 
@@ -77,7 +79,11 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
          WORKBENCH)
 
     _add(appbuilder, IntentionView, "IntentionManage", _l("采购意向"), "fa-bullhorn", INTENTIONS)
+    _add(appbuilder, ProcurementPlanView, "PlanFiling", _l("采购计划备案"), "fa-file-alt", PLANS)
+    _add(appbuilder, PlanQueryView, "PlanQuery", _l("计划查询"), "fa-search", PLANS)
     _add(appbuilder, SpendingPlanView, "SpendingPlans", _l("用款计划"), "fa-coins", PLANS)
+    _add(appbuilder, SpendingPlanImportView, "SpendingPlanImport", _l("用款计划导入"),
+         "fa-file-import", PLANS)
 
     _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
          "fa-file-signature", SUPERVISION)
@@ -90,6 +96,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, DivisionView, "DivisionManage", _l("业务处室分管"), "fa-sitemap", SYSTEM)
     _add(appbuilder, AdminOperatorView, "AllOperators", _l("全部人员"), "fa-users", SYSTEM)
     _add(appbuilder, PostView, "PostList", _l("岗位"), "fa-id-badge", SYSTEM)
+    _add(appbuilder, CatalogueItemView, "CatalogueManage", _l("品目管理"), "fa-list", SYSTEM)
 
     _add(appbuilder, UnitRoleView, "RoleManage", _l("角色定制"), "fa-user-tag", PERMISSIONS)
     _add(appbuilder, OperatorView, "OperatorManage", _l("操作人员管理"), "fa-user", PERMISSIONS)
@@ -97,5 +104,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(TaskApi)
     appbuilder.add_api(BidChangeFilingApi)
     appbuilder.add_api(BidChangeAnnouncementApi)
+    appbuilder.add_api(IntentionApi)
+    appbuilder.add_api(SpendingPlanApi)
     appbuilder.add_api(OperatorApi)
     appbuilder.add_api(UnitRoleApi)

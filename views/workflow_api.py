@@ -193,7 +193,8 @@ class BidChangeFilingApi(WorkflowRecordApi):
     record_type = bids.RECORD
     datamodel = SQLAInterface(BidChangeFiling)
     base_filters = UNIT_SCOPE
-    base_permissions = ["can_get", "can_info", "can_submit", "can_withdraw", "can_history"]
+    # No _info: a read-only resource would list every unit's projects as "add" choices.
+    base_permissions = ["can_get", "can_submit", "can_withdraw", "can_history"]
     list_columns = show_columns = [
         "id", "project.code", "project.name", "change_content", "change_reason", "new_supplier",
         "new_amount", "explanation_name", "status", "created_on", "completed_on",

@@ -49,6 +49,11 @@ def _compare(cond: Compare, fields: Mapping[str, Any]) -> bool:
                 raise ConditionError(f"“{cond.op.value}”需要一个列表")
             found = actual in expected
             return found if cond.op is Operator.in_ else not found
+        case Operator.any_in | Operator.all_in:
+            if not isinstance(expected, list) or not isinstance(actual, (list, tuple, set)):
+                raise ConditionError(f"“{cond.op.value}”需要列表字段和列表值")
+            hits = [value in expected for value in actual]
+            return any(hits) if cond.op is Operator.any_in else all(hits)
     left, right = _ordered(actual, expected)
     return {
         Operator.gt: left > right,

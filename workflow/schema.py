@@ -41,6 +41,9 @@ class Operator(StrEnum):
     lte = "lte"
     truthy = "truthy"
     falsy = "falsy"
+    # For list-valued fields (e.g. the methods of a plan's items).
+    any_in = "any_in"
+    all_in = "all_in"
 
 
 class Compare(Strict):

@@ -36,9 +36,13 @@ def status_label(status: str) -> str:
     return STATUS_LABELS[Status(status)]
 
 
-def _clerk_of(actor: Operator | None) -> Operator:
+def clerk_of(actor: Operator | None) -> Operator:
+    """The actor, if they are a clerk of a purchasing unit.
+
+    :raises PermissionDenied: otherwise
+    """
     if actor is None or actor.post_code != CLERK or actor.unit_id is None:
-        raise PermissionDenied("只有采购单位经办岗可以填报中标结果变更备案。")
+        raise PermissionDenied("只有采购单位经办岗可以办理此项业务。")
     return actor
 
 
@@ -72,7 +76,7 @@ def prepare_filing(session: Session, item: BidChangeFiling, actor: Operator | No
     :raises ValidationFailed: naming the field that is missing or wrong, or when the filing is
         in review or completed and so can no longer change
     """
-    clerk = _clerk_of(actor)
+    clerk = clerk_of(actor)
     if creating:
         item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, "draft"
     elif item.unit_id != clerk.unit_id:
@@ -96,7 +100,7 @@ def prepare_filing(session: Session, item: BidChangeFiling, actor: Operator | No
 
 def validate_filing_delete(item: BidChangeFiling, actor: Operator | None) -> None:
     """Only a never-submitted filing of the clerk's own unit may be deleted."""
-    clerk = _clerk_of(actor)
+    clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能删除本单位的备案。")
     if item.status != Status.draft.value:
@@ -117,7 +121,7 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
 
     :raises ValidationFailed: with the reason in Chinese
     """
-    clerk = _clerk_of(actor)
+    clerk = clerk_of(actor)
     if creating:
         item.unit_id = clerk.unit_id
     elif item.unit_id != clerk.unit_id:
@@ -138,7 +142,7 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
 
 def validate_announcement_delete(item: BidChangeAnnouncement, actor: Operator | None) -> None:
     """A published announcement stays; a draft of the clerk's own unit may be deleted."""
-    clerk = _clerk_of(actor)
+    clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能删除本单位的公告。")
     if item.published:
@@ -148,7 +152,7 @@ def validate_announcement_delete(item: BidChangeAnnouncement, actor: Operator | 
 def publish_announcement(session: Session, item: BidChangeAnnouncement,
                          actor: Operator | None) -> None:
     """发布: publish an announcement whose filing completed; commits."""
-    clerk = _clerk_of(actor)
+    clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能发布本单位的公告。")
     if item.published:

@@ -185,3 +185,17 @@ def test_svg_highlights_the_current_step() -> None:
     assert 'class="node current" data-step="division_review"' in svg
     assert "监管单位初审" in svg and "退回初审" in svg
     assert "http" not in svg.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_list_operators() -> None:
+    from workflow.conditions import holds
+    from workflow.schema import Compare
+
+    standard = ["公开招标", "网上商城采购", "协议供货"]
+    all_in = Compare(field="methods", op="all_in", value=standard)
+    any_in = Compare(field="methods", op="any_in", value=["询价"])
+    assert holds(all_in, {"methods": ["公开招标", "协议供货"]})
+    assert not holds(all_in, {"methods": ["公开招标", "询价"]})
+    assert holds(any_in, {"methods": ["公开招标", "询价"]})
+    with pytest.raises(ConditionError, match="需要列表字段和列表值"):
+        holds(any_in, {"methods": "询价"})

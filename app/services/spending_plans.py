@@ -1,0 +1,349 @@
+"""用款计划: import from the budget execution system (file or API) and the derived amounts.
+
+Only 计划金额 is stored; what filed plans requested and what was paid are always computed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from itertools import islice
+from typing import Any, NamedTuple
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.permissions import SYS_ADMIN
+from app.services.bids import money
+from app.services.errors import Conflict, PermissionDenied, ValidationFailed
+from app.timezone import utcnow
+from models import Operator, PlanFunding, ProcurementPlan, SpendingPlan, Unit, UnitKind
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+MAX_AMOUNT = Decimal("1e16")  # Numeric(18, 2)
+MAX_ROWS = 5000
+MAX_ERRORS = 100
+# A plan holds its 本次申请使用金额 from the moment it is filed (in review) and once completed.
+FILED = ("in_review", "completed")
+HEADERS = {"用款计划编号": "external_no", "预算单位编码": "unit_code", "用款计划名称": "name",
+           "年度": "year", "计划金额": "plan_amount"}
+FAILED = "导入失败，未导入任何数据。"
+AMOUNT_INVALID = "计划金额必须是大于0的金额。"
+BAD_XLSX = "无法读取该 Excel 文件，请上传 .xlsx 格式的工作簿。"
+
+
+class ImportFailed(ValidationFailed):
+    """The file or some of its rows broke a rule (``errors`` says where); nothing was imported."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(FAILED)
+        self.errors = errors
+
+
+class Row(NamedTuple):
+    """A row to import: its line (in the file, or position in the API list) and its values."""
+
+    line: int
+    values: Any  # a mapping with the English keys of HEADERS; anything else is refused
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """How many plans an import created, updated and left as they were."""
+
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def message(self) -> str:
+        return f"导入成功：新增{self.created}条，更新{self.updated}条，未变{self.unchanged}条。"
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+class Payments(NamedTuple):
+    """已申请支付金额 and 实际已支付 of one 用款计划."""
+
+    requested: Decimal
+    paid: Decimal
+
+
+@dataclass(frozen=True)
+class PlanAmounts:
+    """The amounts a 用款计划 shows; only ``plan_amount`` is stored."""
+
+    plan_amount: Decimal  # 计划金额
+    requested: Decimal  # 已申请使用金额: fundings of filed plans
+    payment_requested: Decimal  # 已申请支付金额
+    paid: Decimal  # 实际已支付
+
+    @property
+    def available(self) -> Decimal:  # 拟可用金额
+        return self.plan_amount - self.requested
+
+    @property
+    def actual_available(self) -> Decimal:  # 实际可用金额
+        return self.plan_amount - self.paid
+
+
+def _decimal(value: Any) -> Decimal:
+    # SQLite may hand back floats for sums; str() keeps their shortest decimal form.
+    return ZERO if value is None else Decimal(str(value)).quantize(CENT)
+
+
+def paid_amounts(session: Session, ids: Iterable[int]) -> dict[int, Payments]:
+    """已申请支付金额 and 实际已支付 per 用款计划.
+
+    Zero until 资金支付申请 exists: the payments issue replaces this with grouped sums of the
+    payment applications and of the payments returned by the budget execution system.
+    """
+    return {pk: Payments(ZERO, ZERO) for pk in ids}
+
+
+def amounts(session: Session, plan_ids: Iterable[int]) -> dict[int, PlanAmounts]:
+    """The amounts of the given 用款计划, in one grouped query whatever their number."""
+    ids = sorted(set(plan_ids))
+    if not ids:
+        return {}
+    requested = (
+        select(PlanFunding.spending_plan_id.label("plan_id"),
+               func.sum(PlanFunding.amount).label("total"))
+        .join(ProcurementPlan, ProcurementPlan.id == PlanFunding.plan_id)
+        .where(ProcurementPlan.status.in_(FILED), PlanFunding.spending_plan_id.in_(ids))
+        .group_by(PlanFunding.spending_plan_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(SpendingPlan.id, SpendingPlan.plan_amount, requested.c.total)
+        .outerjoin(requested, requested.c.plan_id == SpendingPlan.id)
+        .where(SpendingPlan.id.in_(ids))
+    ).all()
+    payments = paid_amounts(session, [pk for pk, _, _ in rows])
+    return {pk: PlanAmounts(_decimal(amount), _decimal(total), *payments[pk])
+            for pk, amount, total in rows}
+
+
+def _require_admin(actor: Operator | None) -> None:
+    if actor is None or actor.post_code != SYS_ADMIN:
+        raise PermissionDenied("只有系统管理员可以导入用款计划。")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel keeps 2026 or 4101 as a number
+    return str(value).strip()
+
+
+def _csv_table(content: bytes) -> list[list[Any]]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportFailed(["CSV 文件必须是 UTF-8 编码。"]) from None
+    try:
+        return list(islice(csv.reader(io.StringIO(text, newline="")), MAX_ROWS + 2))
+    except csv.Error:
+        raise ImportFailed(["CSV 文件格式不正确，无法读取。"]) from None
+
+
+def _xlsx_table(content: bytes) -> list[list[Any]]:
+    if not content.startswith(b"PK\x03\x04"):
+        raise ImportFailed([BAD_XLSX])
+    try:
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        try:
+            rows = book.worksheets[0].iter_rows(values_only=True)
+            return [list(r) for r in islice(rows, MAX_ROWS + 2)]
+        finally:
+            book.close()
+    except Exception:  # openpyxl raises many kinds of errors on a damaged workbook
+        raise ImportFailed([BAD_XLSX]) from None
+
+
+def rows_from_file(filename: str, content: bytes) -> list[Row]:
+    """The rows of an uploaded CSV (UTF-8, with or without BOM) or .xlsx file.
+
+    :raises ImportFailed: for an unknown type, an unreadable file or a missing column
+    """
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    readers = {"csv": _csv_table, "xlsx": _xlsx_table}
+    if extension not in readers:
+        raise ImportFailed(["只能上传 CSV 文件或 Excel（.xlsx）文件。"])
+    table = readers[extension](content)
+    if len(table) > MAX_ROWS + 1:
+        raise ImportFailed([f"一次最多导入{MAX_ROWS}行用款计划。"])
+    if not table:
+        raise ImportFailed(["文件是空的。"])
+    header = [_text(cell).removesuffix("（元）").removesuffix("(元)") for cell in table[0]]
+    position = {HEADERS[name]: i for i, name in reversed(list(enumerate(header)))
+                if name in HEADERS}
+    missing = [name for name, key in HEADERS.items() if key not in position]
+    if missing:
+        raise ImportFailed([f"文件缺少必需的列：{'、'.join(missing)}。"])
+    rows = [Row(line, {key: cells[i] if i < len(cells) else None for key, i in position.items()})
+            for line, cells in enumerate(table[1:], start=2)]
+    return [row for row in rows if any(_text(v) for v in row.values.values())]
+
+
+def rows_from_json(payload: Any) -> list[Row]:
+    """The rows of ``{"rows": [...]}``; a row's line is its position, from 1."""
+    rows = payload.get("rows") if isinstance(payload, dict) else None
+    if not isinstance(rows, list):
+        raise ImportFailed(['请求内容必须是 {"rows": [...]}。'])
+    return [Row(line, values) for line, values in enumerate(rows, start=1)]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    line: int
+    external_no: str
+    unit_code: str
+    name: str
+    year: int
+    plan_amount: Decimal
+
+
+def _amount(value: Any) -> Decimal:
+    try:  # numbers from JSON and openpyxl's floats go through str(), never through float
+        amount = Decimal(_text(value).replace(",", "")) if not isinstance(value, bool) else None
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount <= 0:
+        raise ValueError(AMOUNT_INVALID)
+    if amount >= MAX_AMOUNT:
+        raise ValueError("计划金额过大。")
+    if amount != amount.quantize(CENT):
+        raise ValueError("计划金额最多保留两位小数。")
+    return amount.quantize(CENT)
+
+
+def _required(values: Mapping[str, Any], key: str, label: str, limit: int) -> str:
+    text = _text(values.get(key))
+    if not text:
+        raise ValueError(f"请填写{label}。")
+    if len(text) > limit:
+        raise ValueError(f"{label}不能超过{limit}个字。")
+    return text
+
+
+def _parse(row: Row) -> _Plan:
+    """The row's plan, or ValueError with the Chinese reason."""
+    values = row.values
+    if not isinstance(values, Mapping):
+        raise ValueError("格式不正确，每行必须是一个对象。")
+    external_no = _required(values, "external_no", "用款计划编号", 64)
+    unit_code = _required(values, "unit_code", "预算单位编码", 32)
+    name = _required(values, "name", "用款计划名称", 200)
+    year = _text(values.get("year"))
+    if not (year.isascii() and year.isdigit() and 2000 <= int(year) <= 2100):
+        raise ValueError("年度必须是四位数字的年份，例如2026。")
+    return _Plan(row.line, external_no, unit_code, name, int(year),
+                 _amount(values.get("plan_amount")))
+
+
+def _check_stored(plan: _Plan, unit: Unit | None, current: SpendingPlan | None,
+                  held: PlanAmounts | None) -> None:
+    if unit is None:
+        raise ValueError(f"预算单位编码“{plan.unit_code}”不存在。")
+    if unit.kind is not UnitKind.purchaser:
+        raise ValueError(f"“{unit.name}”（{unit.code}）不是采购单位。")
+    if current is None:
+        return
+    if current.unit_id != unit.id:
+        raise ValueError(f"用款计划编号“{plan.external_no}”属于其他预算单位，不能改变预算单位。")
+    if current.year != plan.year:
+        raise ValueError(f"用款计划编号“{plan.external_no}”的年度是{current.year}，不能修改。")
+    changed = plan.plan_amount != current.plan_amount  # the same row again is never refused
+    if held is not None and changed and plan.plan_amount < held.requested:
+        raise ValueError(f"计划金额不能低于已申请使用金额（{money(held.requested)}）。")
+
+
+def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -> ImportResult:
+    """Import 用款计划 rows all or nothing, idempotent by 用款计划编号; commits.
+
+    A known 用款计划编号 with a changed name or amount updates the plan; its amount may not go
+    below what filed plans requested.
+
+    :raises PermissionDenied: unless the actor is the system administrator
+    :raises ImportFailed: listing every failing row as ``第N行：reason``; nothing is imported
+    """
+    _require_admin(actor)
+    if not rows:
+        raise ImportFailed(["没有要导入的用款计划。"])
+    if len(rows) > MAX_ROWS:
+        raise ImportFailed([f"一次最多导入{MAX_ROWS}行用款计划。"])
+    errors: list[tuple[int, str]] = []
+    plans: dict[str, _Plan] = {}
+    for row in rows:
+        try:
+            plan = _parse(row)
+        except ValueError as exc:
+            errors.append((row.line, str(exc)))
+            continue
+        first = plans.get(plan.external_no)
+        if first is not None:
+            errors.append((row.line, f"用款计划编号“{plan.external_no}”与第{first.line}行重复。"))
+        else:
+            plans[plan.external_no] = plan
+    codes = {plan.unit_code for plan in plans.values()}
+    units = {u.code: u for u in session.scalars(select(Unit).where(Unit.code.in_(codes)))}
+    # Locked so that no plan is filed against an amount that this import is lowering.
+    stored = {p.external_no: p for p in session.scalars(
+        select(SpendingPlan).where(SpendingPlan.external_no.in_(plans)).with_for_update())}
+    held = amounts(session, [p.id for p in stored.values()])
+    for plan in plans.values():
+        current = stored.get(plan.external_no)
+        try:
+            _check_stored(plan, units.get(plan.unit_code), current,
+                          held.get(current.id) if current else None)
+        except ValueError as exc:
+            errors.append((plan.line, str(exc)))
+    if errors:
+        session.rollback()
+        errors.sort(key=lambda e: e[0])
+        lines = [f"第{line}行：{reason}" for line, reason in errors[:MAX_ERRORS]]
+        more = len(errors) - MAX_ERRORS
+        raise ImportFailed(lines + ([f"另有{more}处错误未列出。"] if more > 0 else []))
+    created = updated = unchanged = 0
+    now = utcnow()
+    for plan in plans.values():
+        current = stored.get(plan.external_no)
+        if current is None:
+            session.add(SpendingPlan(
+                external_no=plan.external_no, unit_id=units[plan.unit_code].id, name=plan.name,
+                year=plan.year, plan_amount=plan.plan_amount, imported_on=now))
+            created += 1
+        elif current.name == plan.name and current.plan_amount == plan.plan_amount:
+            unchanged += 1
+        else:
+            current.name, current.plan_amount, current.imported_on = (
+                plan.name, plan.plan_amount, now)
+            updated += 1
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("其他人同时导入了相同编号的用款计划，请重新导入。") from None
+    return ImportResult(created, updated, unchanged)
+
+
+def import_file(session: Session, actor: Operator | None, filename: str,
+                content: bytes) -> ImportResult:
+    """用款计划导入 from an uploaded CSV or .xlsx file (see :func:`import_rows`)."""
+    _require_admin(actor)
+    return import_rows(session, actor, rows_from_file(filename, content))
+
+
+def import_json(session: Session, actor: Operator | None, payload: Any) -> ImportResult:
+    """用款计划导入 from ``{"rows": [{external_no, unit_code, name, year, plan_amount}]}``."""
+    _require_admin(actor)
+    return import_rows(session, actor, rows_from_json(payload))
