@@ -78,7 +78,8 @@ SPENDING_PLANS_READ: tuple[Grant, ...] = (
 PLAN_FILING: tuple[Grant, ...] = (
     *grants("ProcurementPlanView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("PlanQueryView", READ),
-    *grants("ProcurementPlanApi", (*API_READ, "can_submit", "can_withdraw", "can_history")),
+    *grants("ProcurementPlanApi", ("can_get", "can_post", "can_put", "can_submit",
+                                   "can_withdraw", "can_history")),
     *menu("PlanManage", "PlanFiling", "PlanQuery"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)

@@ -18,6 +18,7 @@ from views.intentions import IntentionApi, IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.plans import CatalogueItemView, PlanQueryView, ProcurementPlanView
+from views.plans_api import ProcurementPlanApi
 from views.roles import UnitRoleApi, UnitRoleView
 from views.spending_plans import SpendingPlanApi, SpendingPlanImportView, SpendingPlanView
 from views.tasks import TaskView, WorkflowChartView, record_panel
@@ -104,6 +105,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(TaskApi)
     appbuilder.add_api(BidChangeFilingApi)
     appbuilder.add_api(BidChangeAnnouncementApi)
+    appbuilder.add_api(ProcurementPlanApi)
     appbuilder.add_api(IntentionApi)
     appbuilder.add_api(SpendingPlanApi)
     appbuilder.add_api(OperatorApi)

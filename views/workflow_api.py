@@ -239,3 +239,4 @@ class BidChangeAnnouncementApi(AnnouncementRules, ServiceRestApi):
             self.db_session.rollback()
             return self.response(exc.status, message=exc.message)
         return self.response(200, result={"published": True})
+

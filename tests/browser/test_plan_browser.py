@@ -1,0 +1,214 @@
+"""采购计划备案 of 郑州 in a real Chromium: the linked and the unlinked route, and a refusal."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from app.timezone import business_today
+from models import ProcurementPlan
+from tests.browser.conftest import sign_in
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+UNIT = "郑州市第一中学"
+INTENTION = f"{UNIT}校园物业管理服务项目"  # published 45 days ago: the only linkable one
+TOO_NEW, TOO_OLD = f"{UNIT}教学设备更新项目", f"{UNIT}图书馆改造工程"  # 10 and 100 days
+UNLINKED_PROJECT = f"{UNIT}办公家具购置项目"
+REASON = "本项目为年度内临时增加的办公家具需求，未能提前公开采购意向。"
+FILE_NAME = "不关联意向说明.pdf"
+REFUSED = ("本次采购总金额（财政资金+自有资金）19,999.99 元须等于"
+           "采购内容金额合计20,000.00 元。")
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+LINKED_CHAIN = [  # who approves, the step they act on, its label
+    ("zz_competent", "competent", "主管单位审核"),
+    ("zz_div_first", "division_first", "业务处室初审"),
+    ("zz_div_review", "division_review", "业务处室复核"),
+]
+
+
+def switch_to(page, username: str) -> None:
+    page.goto("/logout/")
+    sign_in(page, username)
+
+
+def open_menu(page, top: str, item: str) -> None:
+    page.click(f"a.dropdown-toggle:has-text('{top}')")
+    page.click(f"ul.dropdown-menu a:has-text('{item}')")
+    page.wait_for_load_state()
+
+
+def english(page) -> set[str]:
+    """Latin words a person would read (file name, file types and 用款计划 numbers aside)."""
+    text = re.sub(r"YK\d{4}-ZZ-\d{3}", "", page.inner_text("body").replace(FILE_NAME, ""))
+    return set(LATIN_WORD.findall(text)) - {"PDF", "JPG", "PNG"}
+
+
+def flashed(page, message: str) -> None:
+    expect(page.locator("div.alert", has_text=message)).to_be_visible()
+
+
+def open_add_form(page) -> None:
+    """计划管理 → 采购计划备案 → +."""
+    open_menu(page, "计划管理", "采购计划备案")
+    page.click("a[href*='/procurementplanview/add']")
+    page.wait_for_load_state()
+    expect(page.locator(".panel-title").first).to_have_text("增加采购计划备案")
+
+
+def fill_plan(page, fiscal: str, linked: bool, pdf: Path | None = None) -> None:
+    """The plan as the clerk types it: 用款计划 funding and one 办公桌椅 line of 20,000.00."""
+    page.check(f"input[name=linked][value='{1 if linked else 0}']")
+    if linked:
+        page.select_option("#intention_id", label=intention_label(page))
+    else:
+        page.fill("#unlinked_reason", REASON)
+        if pdf is not None:
+            page.set_input_files("#unlinked_proof", str(pdf))
+        page.fill("#project_name", UNLINKED_PROJECT)
+    page.select_option("#fund_source", value="spending_plan")
+    page.fill("#fiscal_amount", fiscal)
+    page.fill("#own_amount", "0")
+    page.locator("#fundings tbody tr").first.locator("input").fill(fiscal)
+    catalogue = page.locator("select[name=item-0-catalogue] option", has_text="A05010201")
+    page.select_option("select[name=item-0-catalogue]", value=catalogue.get_attribute("value"))
+    page.fill("input[name=item-0-quantity]", "10")
+    page.fill("input[name=item-0-amount]", "20000.00")
+    page.select_option("select[name=item-0-method]", label="公开招标")
+    page.select_option("select[name=item-0-organisation]", label="分散采购")
+
+
+def intention_label(page) -> str:
+    return page.locator("#intention_id option", has_text=INTENTION).inner_text().strip()
+
+
+def save_and_submit(page) -> None:
+    page.click("button[type=submit]:has-text('保存并提交')")
+    page.wait_for_load_state()
+
+
+def list_row(page, project: str):
+    return page.locator("table tbody tr", has_text=project).first
+
+
+def plans(db_session) -> int:
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(ProcurementPlan))
+
+
+def approve(page, username: str, step: str, label: str, record: list[str],
+            leader: str | None = None, shot: str | None = None) -> None:
+    """The reviewer opens the task from 首页 → 待办任务, checks the plan and approves it."""
+    switch_to(page, username)
+    todo = page.locator("#todo tr", has_text="采购计划备案")
+    expect(todo).to_have_count(1)
+    assert label in todo.inner_text() and UNIT in todo.inner_text()
+    todo.locator("a:has-text('进入审批')").click()
+    page.wait_for_load_state()
+    expect(page.locator(".panel-title").first).to_have_text(f"进入审批：采购计划备案 — {label}")
+    shown = page.inner_text("#record")
+    for text in record:
+        assert text in shown, f"{text!r} missing on the review page of {username}"
+    current = page.locator("#workflow-chart svg g.node.current")
+    expect(current).to_have_count(1)
+    assert current.get_attribute("data-step") == step
+    page.check("input[name=action][value=approve]")
+    if leader is not None:
+        page.select_option("select[name=choice_leader]", value=leader)
+    page.fill("#opinion", f"{label}：同意。")
+    assert not english(page), f"English on the review page: {english(page)}"
+    if shot:
+        page.screenshot(path=f"test-results/{shot}", full_page=True)
+    page.click("button[type=submit]:has-text('审核')")
+    flashed(page, "审核完成。")
+    page.goto("/")
+    expect(page.locator("#todo tr", has_text="采购计划备案")).to_have_count(0)
+
+
+def assert_completed(page, project: str, shot: str) -> None:
+    """zz_clerk's list shows the plan 已完成 with its number 郑财招标采购-<year>-1."""
+    switch_to(page, "zz_clerk")
+    open_menu(page, "计划管理", "采购计划备案")
+    row = list_row(page, project).inner_text()
+    assert "已完成" in row
+    assert re.search(rf"郑财招标采购-{business_today().year}-1(?!\d)", row), row
+    assert not english(page), f"English on the plan list: {english(page)}"
+    page.screenshot(path=f"test-results/{shot}", full_page=True)
+
+
+def test_linked_plan_goes_through_competent_and_division(page, db_session) -> None:
+    sign_in(page, "zz_clerk")
+    open_add_form(page)
+    page.check("input[name=linked][value='1']")
+    offered = [o.strip() for o in page.locator("#intention_id option").all_inner_texts()][1:]
+    published = business_today() - timedelta(days=45)
+    assert offered == [f"{INTENTION}（{published}公开，预算1,200,000.00 元）"], offered
+    assert not any(TOO_NEW in o or TOO_OLD in o for o in offered)
+    fill_plan(page, "20000.00", linked=True)
+    assert not english(page), f"English on the plan form: {english(page)}"
+    page.screenshot(path="test-results/plan_form_linked.png", full_page=True)
+    save_and_submit(page)
+    flashed(page, "已保存并提交。")
+    assert plans(db_session) == 1
+    assert "审核中" in list_row(page, INTENTION).inner_text()
+
+    record = [INTENTION, "用款计划", "20,000.00 元", "办公桌椅", "公开招标", "分散采购"]
+    for n, (username, step, label) in enumerate(LINKED_CHAIN):
+        approve(page, username, step, label, record,
+                shot="plan_review_linked.png" if n == 0 else None)
+    assert_completed(page, INTENTION, "plan_completed_linked.png")
+
+
+def test_refused_plan_keeps_what_was_typed(page, db_session, tmp_path: Path) -> None:
+    pdf = tmp_path / FILE_NAME
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    sign_in(page, "zz_clerk")
+    open_add_form(page)
+    fill_plan(page, "19999.99", linked=False, pdf=pdf)
+    save_and_submit(page)
+    flashed(page, REFUSED)
+    assert plans(db_session) == 0
+    expect(page.locator("input[name=linked][value='0']")).to_be_checked()
+    expect(page.locator("#unlinked_reason")).to_have_value(REASON)
+    expect(page.locator("#project_name")).to_have_value(UNLINKED_PROJECT)
+    expect(page.locator("#fund_source")).to_have_value("spending_plan")
+    expect(page.locator("#fiscal_amount")).to_have_value("19999.99")
+    expect(page.locator("#fundings tbody tr").first.locator("input")).to_have_value("19999.99")
+    catalogue = page.locator("select[name=item-0-catalogue] option:checked")
+    expect(catalogue).to_contain_text("A05010201 办公桌椅")
+    expect(page.locator("input[name=item-0-quantity]")).to_have_value("10")
+    expect(page.locator("input[name=item-0-amount]")).to_have_value("20000.00")
+    expect(page.locator("select[name=item-0-method] option:checked")).to_have_text("公开招标")
+    expect(page.locator("select[name=item-0-organisation] option:checked")).to_have_text("分散采购")
+    assert not english(page), f"English on the refused form: {english(page)}"
+    page.screenshot(path="test-results/plan_refused.png", full_page=True)
+
+
+def test_unlinked_plan_starts_at_supervision(page, db_session, tmp_path: Path) -> None:
+    pdf = tmp_path / FILE_NAME
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n")
+    sign_in(page, "zz_clerk")
+    open_add_form(page)
+    fill_plan(page, "20000.00", linked=False, pdf=pdf)
+    page.screenshot(path="test-results/plan_form_unlinked.png", full_page=True)
+    save_and_submit(page)
+    flashed(page, "已保存并提交。")
+    assert plans(db_session) == 1
+    assert "审核中" in list_row(page, UNLINKED_PROJECT).inner_text()
+
+    record = [UNLINKED_PROJECT, REASON, "20,000.00 元", "办公桌椅"]
+    approve(page, "zz_sup_first", "unlinked_supervision_first", "监管单位初审", record,
+            leader="no", shot="plan_review_choice.png")
+    switch_to(page, "zz_competent")  # 否: straight to the competent unit, no 监管单位复核
+    todo = page.locator("#todo tr", has_text="采购计划备案")
+    expect(todo).to_have_count(1)
+    assert "主管单位审核" in todo.inner_text()
+    switch_to(page, "zz_sup_review")
+    expect(page.locator("#todo tr", has_text="采购计划备案")).to_have_count(0)
+    for username, step, label in LINKED_CHAIN:
+        approve(page, username, step, label, record)
+    assert_completed(page, UNLINKED_PROJECT, "plan_completed_unlinked.png")
