@@ -158,6 +158,10 @@ class ProcurementPlan(Model):
     project_name: Mapped[str] = mapped_column(String(200), nullable=False)
     fund_source: Mapped[FundSource] = mapped_column(
         Enum(FundSource, name="fund_source", native_enum=False, length=16), nullable=False)
+    # The method carrying the largest share of the items' amount: it names the plan number and
+    # is what 计划查询 filters on; kept in line with the items by the plan service.
+    method: Mapped[Method] = mapped_column(
+        Enum(Method, name="method", native_enum=False, length=24), nullable=False)
     fiscal_amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     own_amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False, default=Decimal("0"))
     has_imports: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -30,6 +31,8 @@ from models import (
 )
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
+from workflow import Status
+from workflow.engine import STATUS_LABELS
 
 PLAN_LABELS = {
     "plan_number": _l("政府采购计划编号"), "project_name": _l("项目名称"),
@@ -179,8 +182,19 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         return send_file(path, download_name=getattr(plan, f"{kind}_name"), as_attachment=True)
 
 
+class FilterStatusLabel(BaseFilter):
+    """状态 typed as people say it (已完成, 审核中…) or as its code."""
+
+    name = "为"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        text = str(value or "").strip()
+        codes = [s.value for s in Status if text in (s.value, STATUS_LABELS[s])]
+        return query.filter(ProcurementPlan.status.in_(codes or [text]))
+
+
 class PlanQueryView(ServiceModelView):
-    """计划查询: filter the unit's plans (all plans for the system administrator)."""
+    """计划查询: filter the unit's plans by status, unit, date, method and number."""
 
     datamodel = SQLAInterface(ProcurementPlan)
     base_filters = UNIT_SCOPE
@@ -189,11 +203,17 @@ class PlanQueryView(ServiceModelView):
     list_columns = ["plan_number", "unit", "project_name", "total_amount", "status",
                     "created_on", "completed_on"]
     show_columns = ProcurementPlanView.show_columns
-    search_columns = ["plan_number", "project_name", "unit", "status", "fund_source",
+    search_columns = ["plan_number", "project_name", "unit", "status", "method", "fund_source",
                       "created_on", "completed_on"]
     base_order = ("created_on", "desc")
-    label_columns = PLAN_LABELS
+    label_columns = {**PLAN_LABELS, "method": _l("采购方式")}
     formatters_columns = {"status": status_label, "total_amount": money}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        # Only the Chinese-aware filter for 状态: FAB's text filters would need the codes.
+        chinese = [FilterStatusLabel("status", self.datamodel)]
+        self._filters._search_filters["status"] = self._filters._all_filters["status"] = chinese
 
 
 class CatalogueItemView(ServiceModelView):

@@ -10,13 +10,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.timezone import business_today
-from models import METHOD_SHORT, Method, PlanNumberSequence, ProcurementPlan
+from models import METHOD_SHORT, Method, PlanItem, PlanNumberSequence, ProcurementPlan
 
 
-def main_method(plan: ProcurementPlan) -> Method:
+def main_method(items: list[PlanItem]) -> Method:
     """The method that names the plan: the one carrying the largest share of its amount."""
     totals: dict[Method, Decimal] = defaultdict(Decimal)
-    for item in plan.items:
+    for item in items:
         totals[item.method] += item.amount
     return max(totals, key=lambda method: (totals[method], -list(Method).index(method)))
 
@@ -48,7 +48,7 @@ def assign_plan_number(session: Session, plan: ProcurementPlan) -> str:
     if plan.plan_number:
         return plan.plan_number
     region = plan.unit.region
-    short = METHOD_SHORT[main_method(plan)]
+    short = METHOD_SHORT[plan.method]
     year = business_today().year
     number = next_number(session, region.id, short, year)
     plan.plan_number = f"{region.short_name}财{short}采购-{year}-{number}"

@@ -15,6 +15,7 @@ from app.permissions import INTERNAL_REVIEWER
 from app.services.bids import EDITABLE, clerk_of, money, status_label
 from app.services.errors import ValidationFailed
 from app.services.files import store_upload
+from app.services.plan_numbers import assign_plan_number, main_method
 from app.services.workflow import has_assignee
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
@@ -210,6 +211,7 @@ def validate_plan(session: Session, actor: Operator, data: PlanInput,
     values: dict[str, Any] = {
         "fund_source": source, "fiscal_amount": fiscal, "own_amount": own, "items": items,
         "fundings": fundings, "has_imports": bool(data.has_imports),
+        "method": main_method(items),
         "competent_review": bool(data.competent_review), "linked": None, "intention": None,
         "unlinked_reason": "", "project_name": data.project_name.strip()[:200],
     }
@@ -337,8 +339,6 @@ def _attachments(plan: ProcurementPlan) -> list[tuple[str, str]]:
 
 
 def _generate_number(session: Session, plan: Any) -> None:
-    from app.services.plan_numbers import assign_plan_number
-
     assign_plan_number(session, plan)
 
 

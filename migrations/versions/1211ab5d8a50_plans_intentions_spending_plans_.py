@@ -79,6 +79,7 @@ def upgrade():
     sa.Column('unit_id', sa.Integer(), nullable=False),
     sa.Column('project_name', sa.String(length=200), nullable=False),
     sa.Column('fund_source', sa.Enum('spending_plan', 'public_funds', 'other', name='fund_source', native_enum=False, length=16), nullable=False),
+    sa.Column('method', sa.Enum('open_tender', 'invited_tender', 'negotiation', 'consultation', 'inquiry', 'single_source', 'online_mall', 'agreement', 'framework', name='method', native_enum=False, length=24), nullable=False),
     sa.Column('fiscal_amount', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('own_amount', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('has_imports', sa.Boolean(), nullable=False),
