@@ -16,7 +16,15 @@ from sqlalchemy import event, select
 from app.extensions import db
 from app.services import spending_plans as plans
 from app.services.errors import PermissionDenied
-from models import FundSource, Operator, PlanFunding, ProcurementPlan, SpendingPlan, Unit
+from models import (
+    FundSource,
+    Method,
+    Operator,
+    PlanFunding,
+    ProcurementPlan,
+    SpendingPlan,
+    Unit,
+)
 
 HEADER = "用款计划编号,预算单位编码,用款计划名称,年度,计划金额"
 
@@ -83,7 +91,7 @@ def file_plan(session: Any, plan_no: str, amount: str, status: str) -> None:
     clerk = operator(session, "zz_clerk")
     plan = ProcurementPlan(unit_id=spending.unit_id, project_name=f"{status}项目",
                            fund_source=FundSource.spending_plan, fiscal_amount=Decimal(amount),
-                           status=status, created_by_id=clerk.id)
+                           method=Method.open_tender, status=status, created_by_id=clerk.id)
     plan.fundings.append(PlanFunding(spending_plan_id=spending.id, amount=Decimal(amount)))
     session.add(plan)
     session.commit()

@@ -104,6 +104,7 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         derived = amounts(session, [s.id for s in spending])
         return self.render_template(
             "plans/form.html", title=title, plan=plan, form=request.form,
+            plain_number=plans.plain_number,
             catalogue=list(session.scalars(select(CatalogueItem).order_by(CatalogueItem.code))),
             methods=list(Method), organisations=list(Organisation), sources=list(FundSource),
             works=(Category.works, Category.services), money=money,
@@ -116,8 +117,10 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         session, actor = self.db_session, current_operator()
         uploads = {key: request.files.get(key) for key in ("import_proof", "unlinked_proof")}
         try:
-            saved = plans.save_plan(session, actor, form_input(), uploads, plan)
-            if request.form.get("submit_after_save"):
+            then_submit = bool(request.form.get("submit_after_save"))
+            saved = plans.save_plan(session, actor, form_input(), uploads, plan,
+                                    commit=not then_submit)
+            if then_submit:
                 flow.submit_record(session, plans.RECORD, saved, actor)
         except ServiceError as exc:
             session.rollback()

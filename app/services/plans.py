@@ -69,6 +69,11 @@ class PlanInput:
     fundings: dict[int, str] = field(default_factory=dict)  # spending plan id → amount
 
 
+def plain_number(value: Decimal) -> str:
+    """A quantity as typed: 10, 2.5 (never 1E+1)."""
+    return format(value.normalize(), "f")
+
+
 def parse_money(value: Any, label: str, positive: bool = False) -> Decimal:
     """A Decimal amount with at most two decimals.
 
@@ -241,20 +246,29 @@ def _linking(session: Session, clerk: Operator, data: PlanInput, today: date) ->
 
 def save_plan(session: Session, actor: Operator, data: PlanInput,
               uploads: dict[str, FileStorage | None], plan: ProcurementPlan | None = None,
-              today: date | None = None) -> ProcurementPlan:
-    """保存: validate, store the proofs, write the plan with its items and funding; commits.
+              today: date | None = None, commit: bool = True) -> ProcurementPlan:
+    """保存: validate, store the proofs, write the plan with its items and funding.
 
     :param uploads: ``import_proof`` (进口产品证明材料) and ``unlinked_proof`` (不关联意向说明)
+    :param commit: ``False`` for 保存并提交, so that a refused submission saves nothing either
     :raises ValidationFailed: on the first broken rule, with nothing changed
     """
     values = validate_plan(session, actor, data, plan, today)
     target = plan or ProcurementPlan(unit_id=actor.unit_id, created_by_id=actor.id,
                                      status="draft", created_on=utcnow())
     proofs = _proofs(values, uploads, target)
+    if plan is not None:
+        # The old lines go first: the new funding rows reuse (plan, 用款计划) unique keys.
+        target.items.clear()
+        target.fundings.clear()
+        session.flush()
     for key, value in {**values, **proofs}.items():
         setattr(target, key, value)
     session.add(target)
-    session.commit()
+    if commit:
+        session.commit()
+    else:
+        session.flush()
     return target
 
 
@@ -312,9 +326,11 @@ def _describe(plan: ProcurementPlan) -> list[tuple[str, str]]:
     else:
         rows.append(("审核流程（主管部门审核）", "是" if plan.competent_review else "否"))
     for n, item in enumerate(plan.items, start=1):
-        rows.append((f"采购内容{n}", f"{item.catalogue_item.name}｜数量{item.quantity.normalize()}"
-                     f"｜{money(item.amount)}｜{item.method.value}｜{item.organisation.value}"
-                     + (f"｜原因：{item.method_reason}" if item.method_reason else "")))
+        parts = [item.catalogue_item.name, f"数量{plain_number(item.quantity)}",
+                 money(item.amount), item.method.value, item.organisation.value]
+        if item.method_reason:
+            parts.append(f"原因：{item.method_reason}")
+        rows.append((f"采购内容{n}", "｜".join(parts)))
     for funding in plan.fundings:
         rows.append(("用款计划", f"{funding.spending_plan.external_no} "
                      f"{funding.spending_plan.name}：本次申请使用{money(funding.amount)}"))

@@ -187,7 +187,7 @@ def submit_record(session: Session, record_type: str, record: Any, actor: Operat
         if instance is None:
             instance = WorkflowInstance(
                 workflow=name, definition=_definition(session, name, current),
-                record_type=record_type, record_id=record.id, unit_id=record.unit_id,
+                record_type=record_type, record_id=record.id, unit=record.unit,
                 submitter_id=actor.id, status=Status.draft.value,
             )
             session.add(instance)
