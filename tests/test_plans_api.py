@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from typing import Any
 
@@ -10,7 +12,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.timezone import business_today
-from models import ProcurementPlan, SpendingPlan, WorkflowTask
+from models import Intention, ProcurementPlan, SpendingPlan, WorkflowTask
 from tests.support.plans import act, catalogue_id, filed_plan, operator
 
 PLANS = "/api/v1/procurement_plan/"
@@ -35,23 +37,59 @@ def count_plans(app: Flask) -> int:
         return app.appbuilder.session.scalar(select(func.count(ProcurementPlan.id)))
 
 
-def test_create_submit_and_review_through_the_api(app: Flask, client: Any, api_token: Any) -> None:
-    headers = api_token("sj_clerk")
-    created = client.post(PLANS, json=body(app), headers=headers)
+def zz_body(app: Flask, linked: bool) -> dict[str, Any]:
+    with app.app_context():
+        session = app.appbuilder.session
+        clerk = operator(session, "zz_clerk")
+        intention = session.scalar(select(Intention.id).where(
+            Intention.unit_id == clerk.unit_id, Intention.project_name.like("%物业%")))
+    extra = ({"linked": True, "intention_id": intention} if linked
+             else {"linked": False, "unlinked_reason": "年度内临时增加"})
+    return body(app, "zz_clerk", **extra)
+
+
+ROUTES = {  # region route → (clerk, body, [(reviewer, step, choices)], number prefix)
+    "sj": ("sj_clerk", lambda app: body(app),
+           [("sj_internal", "internal_review", {}), ("sj_competent", "competent", {}),
+            ("sj_div_first", "division_first", {}), ("sj_div_review", "division_review", {})],
+           "豫财招标采购"),
+    "zz_linked": ("zz_clerk", lambda app: zz_body(app, True),
+                  [("zz_competent", "competent", {}), ("zz_div_first", "division_first", {}),
+                   ("zz_div_review", "division_review", {})], "郑财招标采购"),
+    "zz_unlinked": ("zz_clerk", lambda app: zz_body(app, False),
+                    [("zz_sup_first", "unlinked_supervision_first", {"leader": "yes"}),
+                     ("zz_sup_review", "unlinked_supervision_review", {}),
+                     ("zz_competent", "competent", {}), ("zz_div_first", "division_first", {}),
+                     ("zz_div_review", "division_review", {})], "郑财招标采购"),
+}
+
+
+@pytest.mark.parametrize("route", sorted(ROUTES))
+def test_create_submit_and_review_through_the_api(app: Flask, client: Any, api_token: Any,
+                                                  route: str) -> None:
+    clerk, make_body, chain, prefix = ROUTES[route]
+    headers = api_token(clerk)
+    payload = make_body(app)
+    if payload.get("linked") is False:  # the explanation is a file: multipart with a data part
+        created = client.post(PLANS, headers=headers, content_type="multipart/form-data", data={
+            "data": json.dumps(payload), "unlinked_proof": (io.BytesIO(b"%PDF-1.4"), "说明.pdf")})
+    else:
+        created = client.post(PLANS, json=payload, headers=headers)
     assert created.status_code == 201, created.get_json()
     pk = created.get_json()["id"]
     assert client.post(f"{PLANS}{pk}/submit", headers=headers).get_json()["result"] == {
-        "status": "in_review", "step": "internal_review"}
-    for username in ("sj_internal", "sj_competent", "sj_div_first", "sj_div_review"):
+        "status": "in_review", "step": chain[0][1]}
+    for username, step, choices in chain:
         reviewer = api_token(username)
         task = client.get("/api/v1/tasks/", headers=reviewer).get_json()["result"][0]
-        assert task["workflow"] == "plan" and task["record_id"] == pk
-        acted = client.post(f"/api/v1/tasks/{task['id']}/act", headers=reviewer,
-                            json={"action": "approve", "opinion": "同意", "version": task["version"]})
+        assert (task["workflow"], task["record_id"], task["step"]) == ("plan", pk, step)
+        acted = client.post(f"/api/v1/tasks/{task['id']}/act", headers=reviewer, json={
+            "action": "approve", "opinion": "同意", "version": task["version"],
+            "choices": choices})
         assert acted.status_code == 200, acted.get_json()
     shown = client.get(f"{PLANS}{pk}", headers=headers).get_json()["result"]
     assert shown["status"] == "completed"
-    assert shown["plan_number"] == f"豫财招标采购-{business_today().year}-1"
+    assert shown["plan_number"] == f"{prefix}-{business_today().year}-1"
 
 
 @pytest.mark.parametrize(("overrides", "message"), [

@@ -170,8 +170,10 @@ def _fundings(session: Session, data: PlanInput, unit_id: int, fiscal: Decimal
     if not chosen:
         raise ValidationFailed(
             "资金来源为用款计划时，请至少选择一个用款计划并填写本次申请使用金额。")
+    # Locked like the importer locks them, so a concurrent import cannot lower an amount
+    # this plan is about to use.
     query = select(SpendingPlan).where(SpendingPlan.id.in_(chosen),
-                                       SpendingPlan.unit_id == unit_id)
+                                       SpendingPlan.unit_id == unit_id).with_for_update()
     plans = {p.id: p for p in session.scalars(query)}
     requested = requested_amounts(session, list(plans))
     fundings, total = [], Decimal("0")

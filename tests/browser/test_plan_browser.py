@@ -44,7 +44,7 @@ def open_menu(page, top: str, item: str) -> None:
 
 def english(page) -> set[str]:
     """Latin words a person would read (file name, file types and 用款计划 numbers aside)."""
-    text = re.sub(r"YK\d{4}-ZZ-\d{3}", "", page.inner_text("body").replace(FILE_NAME, ""))
+    text = re.sub(r"YK\d{4}-[A-Z]+-\d{3}", "", page.inner_text("body").replace(FILE_NAME, ""))
     return set(LATIN_WORD.findall(text)) - {"PDF", "JPG", "PNG"}
 
 
@@ -98,12 +98,12 @@ def plans(db_session) -> int:
 
 
 def approve(page, username: str, step: str, label: str, record: list[str],
-            leader: str | None = None, shot: str | None = None) -> None:
+            leader: str | None = None, shot: str | None = None, unit: str = UNIT) -> None:
     """The reviewer opens the task from 首页 → 待办任务, checks the plan and approves it."""
     switch_to(page, username)
     todo = page.locator("#todo tr", has_text="采购计划备案")
     expect(todo).to_have_count(1)
-    assert label in todo.inner_text() and UNIT in todo.inner_text()
+    assert label in todo.inner_text() and unit in todo.inner_text()
     todo.locator("a:has-text('进入审批')").click()
     page.wait_for_load_state()
     expect(page.locator(".panel-title").first).to_have_text(f"进入审批：采购计划备案 — {label}")
@@ -261,3 +261,32 @@ def test_refused_submit_creates_no_plan(page, db_session) -> None:
         save_and_submit(page)
         flashed(page, "无法送审。")
     assert plans(db_session) == 0
+
+
+def test_other_region_plan_goes_through_internal_review(page) -> None:
+    """平顶山市: no intention question; 内部审核 → 主管单位 (subordinate unit) → 业务处室."""
+    unit = "平顶山市第一中学"
+    sign_in(page, "pds_clerk")
+    open_add_form(page)
+    assert page.locator("input[name=linked]").count() == 0
+    page.fill("#project_name", "实验室家具采购")
+    page.select_option("#fund_source", value="spending_plan")
+    page.fill("#fiscal_amount", "20000.00")
+    page.locator("#fundings tbody tr").first.locator("input").fill("20000.00")
+    catalogue = page.locator("select[name=item-0-catalogue] option", has_text="A05010201")
+    page.select_option("select[name=item-0-catalogue]", value=catalogue.get_attribute("value"))
+    page.fill("input[name=item-0-quantity]", "10")
+    page.fill("input[name=item-0-amount]", "20000.00")
+    page.select_option("select[name=item-0-method]", label="公开招标")
+    page.select_option("select[name=item-0-organisation]", label="分散采购")
+    save_and_submit(page)
+    flashed(page, "已保存并提交。")
+    for username, step, label in (("pds_internal", "internal_review", "单位内部审核"),
+                                  ("pds_competent", "competent", "主管单位审核"),
+                                  ("pds_div_first", "division_first", "业务处室初审"),
+                                  ("pds_div_review", "division_review", "业务处室复核")):
+        approve(page, username, step, label, ["实验室家具采购"], unit=unit)
+    switch_to(page, "pds_clerk")
+    open_menu(page, "计划管理", "采购计划备案")
+    row = list_row(page, "实验室家具采购").inner_text()
+    assert "已完成" in row and f"平财招标采购-{business_today().year}-1" in row
