@@ -65,3 +65,16 @@ def sign_in(page, username: str, password: str = "Demo@2026") -> None:
     page.fill("#password", password)
     page.click("input[type=submit], button[type=submit]")
     page.wait_for_load_state()
+
+
+def switch_to(page, username: str) -> None:
+    """Sign out whoever is signed in, then sign in ``username``."""
+    page.goto("/logout/")
+    sign_in(page, username)
+
+
+def open_menu(page, top: str, item: str) -> None:
+    """Click a top menu, then one of its entries."""
+    page.click(f"a.dropdown-toggle:has-text('{top}')")
+    page.click(f"ul.dropdown-menu a:has-text('{item}')")
+    page.wait_for_load_state()

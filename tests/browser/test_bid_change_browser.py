@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import BidChangeFiling
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_menu, sign_in, switch_to
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -23,18 +23,6 @@ CHAIN = [  # who approves, the step they act on, its label on the review page
     ("zz_sup_first", "supervision_first", "监管部门初审"),
     ("zz_sup_review", "supervision_review", "监管部门复核"),
 ]
-
-
-def switch_to(page, username: str) -> None:
-    """Sign out whoever is signed in, then sign in ``username``."""
-    page.goto("/logout/")
-    sign_in(page, username)
-
-
-def open_menu(page, top: str, item: str) -> None:
-    page.click(f"a.dropdown-toggle:has-text('{top}')")
-    page.click(f"ul.dropdown-menu a:has-text('{item}')")
-    page.wait_for_load_state()
 
 
 def choose_project(page) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from app.timezone import business_today
 from models import Operator, ProcurementPlan
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_menu, sign_in, switch_to
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -29,17 +29,6 @@ LINKED_CHAIN = [  # who approves, the step they act on, its label
     ("zz_div_first", "division_first", "业务处室初审"),
     ("zz_div_review", "division_review", "业务处室复核"),
 ]
-
-
-def switch_to(page, username: str) -> None:
-    page.goto("/logout/")
-    sign_in(page, username)
-
-
-def open_menu(page, top: str, item: str) -> None:
-    page.click(f"a.dropdown-toggle:has-text('{top}')")
-    page.click(f"ul.dropdown-menu a:has-text('{item}')")
-    page.wait_for_load_state()
 
 
 def english(page) -> set[str]:
@@ -71,6 +60,11 @@ def fill_plan(page, fiscal: str, linked: bool, pdf: Path | None = None) -> None:
         if pdf is not None:
             page.set_input_files("#unlinked_proof", str(pdf))
         page.fill("#project_name", UNLINKED_PROJECT)
+    fill_money_and_item(page, fiscal)
+
+
+def fill_money_and_item(page, fiscal: str) -> None:
+    """用款计划 funding of ``fiscal`` and one 办公桌椅 line of 20,000.00 (公开招标, 分散采购)."""
     page.select_option("#fund_source", value="spending_plan")
     page.fill("#fiscal_amount", fiscal)
     page.fill("#own_amount", "0")
@@ -270,15 +264,7 @@ def test_other_region_plan_goes_through_internal_review(page) -> None:
     open_add_form(page)
     assert page.locator("input[name=linked]").count() == 0
     page.fill("#project_name", "实验室家具采购")
-    page.select_option("#fund_source", value="spending_plan")
-    page.fill("#fiscal_amount", "20000.00")
-    page.locator("#fundings tbody tr").first.locator("input").fill("20000.00")
-    catalogue = page.locator("select[name=item-0-catalogue] option", has_text="A05010201")
-    page.select_option("select[name=item-0-catalogue]", value=catalogue.get_attribute("value"))
-    page.fill("input[name=item-0-quantity]", "10")
-    page.fill("input[name=item-0-amount]", "20000.00")
-    page.select_option("select[name=item-0-method]", label="公开招标")
-    page.select_option("select[name=item-0-organisation]", label="分散采购")
+    fill_money_and_item(page, "20000.00")
     save_and_submit(page)
     flashed(page, "已保存并提交。")
     for username, step, label in (("pds_internal", "internal_review", "单位内部审核"),
