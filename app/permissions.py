@@ -56,6 +56,7 @@ WORKBENCH: tuple[Grant, ...] = (
 REVIEW_ATTACHMENTS: tuple[Grant, ...] = (
     *grants("BidChangeFilingView", ("can_download",)),
     *grants("ProcurementPlanView", ("can_download",)),
+    *grants("MethodChangeView", ("can_download",)),
 )
 BID_CHANGE_FILING: tuple[Grant, ...] = (
     *grants("BidChangeFilingView", (*CRUD, "can_download", "submit", "withdraw")),
@@ -81,6 +82,11 @@ PLAN_FILING: tuple[Grant, ...] = (
     *grants("ProcurementPlanApi", ("can_get", "can_post", "can_put", "can_submit",
                                    "can_withdraw", "can_history")),
     *menu("PlanManage", "PlanFiling", "PlanQuery"),
+)
+CHANGES: tuple[Grant, ...] = (
+    *grants("MethodChangeView", (*CRUD, "can_download", "submit", "withdraw")),
+    *grants("SpendingReductionView", (*CRUD, "submit", "withdraw")),
+    *menu("PlanManage", "MethodChange", "SpendingReduction"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
 
@@ -112,7 +118,8 @@ SUPPLIER = "supplier"
 
 POSTS: tuple[PostSpec, ...] = (
     PostSpec(CLERK, "经办岗", "purchaser",
-             (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING)),
+             (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING,
+              *CHANGES)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
     PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
     PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
@@ -136,6 +143,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("workbench", "待办任务", WORKBENCH),
     FunctionSpec("plan_filing", "采购计划备案", (*PLAN_FILING, *SPENDING_PLANS_READ)),
     FunctionSpec("intentions", "意向公开", INTENTIONS),
+    FunctionSpec("plan_changes", "采购方式变更与用款计划调减", CHANGES),
 )
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
@@ -237,6 +245,10 @@ VIEW_LABELS = {
     "PlanQueryView": "计划查询",
     "CatalogueManage": "品目管理",
     "CatalogueItemView": "品目管理",
+    "MethodChange": "采购失败方式变更",
+    "MethodChangeView": "采购失败方式变更",
+    "SpendingReduction": "用款计划调减",
+    "SpendingReductionView": "用款计划调减",
 }
 
 

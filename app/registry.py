@@ -9,11 +9,12 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.services import bids, plans
+from app.services import bids, changes, plans
 from app.services import workflow as flow
 from app.services.workflow_registry import WorkflowRegistry, init_registry
 from app.timezone import to_business
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
+from views.changes import MethodChangeView, SpendingReductionView
 from views.intentions import IntentionApi, IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
@@ -47,6 +48,7 @@ def register_workflows(app: Flask) -> None:
     registry = WorkflowRegistry()
     bids.register(registry)
     plans.register(registry)
+    changes.register(registry)
     init_registry(app, registry)
 
 
@@ -82,7 +84,11 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, IntentionView, "IntentionManage", _l("采购意向"), "fa-bullhorn", INTENTIONS)
     _add(appbuilder, ProcurementPlanView, "PlanFiling", _l("采购计划备案"), "fa-file-alt", PLANS)
     _add(appbuilder, PlanQueryView, "PlanQuery", _l("计划查询"), "fa-search", PLANS)
+    _add(appbuilder, MethodChangeView, "MethodChange", _l("采购失败方式变更"), "fa-exchange-alt",
+         PLANS)
     _add(appbuilder, SpendingPlanView, "SpendingPlans", _l("用款计划"), "fa-coins", PLANS)
+    _add(appbuilder, SpendingReductionView, "SpendingReduction", _l("用款计划调减"),
+         "fa-minus-circle", PLANS)
     _add(appbuilder, SpendingPlanImportView, "SpendingPlanImport", _l("用款计划导入"),
          "fa-file-import", PLANS)
 

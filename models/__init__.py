@@ -1,6 +1,7 @@
 """SQLAlchemy models, split by business area. Importing this package registers every table."""
 
 from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
+from models.changes import MethodChange, ReductionKind, SpendingReduction
 from models.organisation import Region, Unit, UnitKind, division_competent
 from models.people import AppFunction, Operator, Post, UnitRole
 from models.plans import (
@@ -26,6 +27,9 @@ from models.workflow import (
 )
 
 __all__ = [
+    "MethodChange",
+    "ReductionKind",
+    "SpendingReduction",
     "METHOD_SHORT",
     "CatalogueItem",
     "Category",

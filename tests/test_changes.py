@@ -1,0 +1,190 @@
+"""采购方式失败变更 and 用款计划调减: rules on and past their bounds, chains and their effects."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from app.services import changes
+from app.services import workflow as flow
+from app.services.errors import ValidationFailed
+from models import (
+    Method,
+    MethodChange,
+    ProcurementPlan,
+    ReductionKind,
+    SpendingPlan,
+    SpendingReduction,
+    WorkflowTask,
+)
+from tests.support.plans import act, filed_plan, operator
+from workflow import Decision
+
+PDF = FileStorage(io.BytesIO(b"%PDF-1.4"), filename="失败说明.pdf")
+
+
+def completed_plan(app: Flask, **overrides: Any) -> int:
+    pk = filed_plan(app, "pds_clerk", **overrides)
+    for username in ("pds_internal", "pds_competent", "pds_div_first", "pds_div_review"):
+        act(app, username, pk)
+    return pk
+
+
+def new_change(app: Flask, plan_id: int, method: Method = Method.consultation,
+               upload: FileStorage | None = None, reason: str = "两次招标均不足三家") -> int:
+    with app.test_request_context():
+        session = app.appbuilder.session
+        clerk = operator(session, "pds_clerk")
+        change = MethodChange(plan_id=plan_id, new_method=method, reason=reason)
+        changes.prepare_method_change(session, change, clerk, upload or FileStorage(
+            io.BytesIO(b"%PDF-1.4"), filename="失败说明.pdf"), creating=True)
+        session.add(change)
+        session.commit()
+        flow.submit_record(session, changes.METHOD_CHANGE, change, clerk)
+        return change.id
+
+
+def review(app: Flask, record_type: str, pk: int, username: str, action: str = "approve") -> Any:
+    with app.test_request_context():
+        session = app.appbuilder.session
+        instance = flow.instance_of(session, record_type, pk)
+        task = session.scalar(select(WorkflowTask).where(
+            WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open"))
+        return flow.act_on_task(session, task.id, operator(session, username),
+                                Decision(action, "意见"), task.version)
+
+
+def refusal(app: Flask, call: Any) -> str:
+    with app.test_request_context():
+        session = app.appbuilder.session
+        with pytest.raises(ValidationFailed) as caught:
+            call(session, operator(session, "pds_clerk"))
+        session.rollback()
+        return caught.value.message
+
+
+def test_failed_tender_goes_to_supervision_and_changes_the_plan(app: Flask) -> None:
+    plan_id = completed_plan(app)
+    change_id = new_change(app, plan_id)
+    review(app, changes.METHOD_CHANGE, change_id, "pds_internal")
+    review(app, changes.METHOD_CHANGE, change_id, "pds_sup_first")
+    with app.app_context():
+        assert app.appbuilder.session.get(ProcurementPlan, plan_id).method is Method.open_tender
+    review(app, changes.METHOD_CHANGE, change_id, "pds_sup_review")
+    with app.app_context():
+        plan = app.appbuilder.session.get(ProcurementPlan, plan_id)
+        assert plan.method is Method.consultation
+        assert {item.method for item in plan.items} == {Method.consultation}
+
+
+def test_failed_non_tender_takes_effect_after_internal_review(app: Flask) -> None:
+    from app.services.plans import ItemInput
+    from tests.support.plans import catalogue_id
+
+    with app.app_context():
+        furniture = catalogue_id(app.appbuilder.session, "A05010201")
+    plan_id = completed_plan(app, items=[ItemInput(furniture, "10", "20000.00", "negotiation",
+                                                   "技术复杂", "decentralised")])
+    change_id = new_change(app, plan_id, Method.single_source)
+    review(app, changes.METHOD_CHANGE, change_id, "pds_internal")
+    with app.app_context():
+        session = app.appbuilder.session
+        assert session.get(MethodChange, change_id).status == "completed"
+        assert session.get(ProcurementPlan, plan_id).method is Method.single_source
+
+
+def test_method_change_refusals(app: Flask) -> None:
+    plan_id = completed_plan(app)
+    draft_id = filed_plan(app, "pds_clerk", submit=False)
+
+    def attempt(plan: int, method: Method, reason: str = "原因",
+                upload: FileStorage | None = PDF) -> Any:
+        def call(session: Any, clerk: Any) -> None:
+            change = MethodChange(plan_id=plan, new_method=method, reason=reason)
+            changes.prepare_method_change(session, change, clerk, upload and FileStorage(
+                io.BytesIO(b"%PDF-1.4"), filename=upload.filename), creating=True)
+        return call
+
+    assert refusal(app, attempt(plan_id, Method.open_tender)) == \
+        "变更后的采购方式不能与原采购方式（公开招标）相同。"
+    assert refusal(app, attempt(plan_id, Method.inquiry, reason=" ")) == "请填写变更原因。"
+    assert refusal(app, attempt(plan_id, Method.inquiry, upload=None)) == "请上传变更相关附件。"
+    assert refusal(app, attempt(draft_id, Method.inquiry)) == \
+        "只有已完成备案的采购计划可以申请采购方式变更。"
+    new_change(app, plan_id)
+    assert refusal(app, attempt(plan_id, Method.inquiry)) == "该项目已有尚未完成的采购方式变更申请。"
+    with app.app_context():
+        assert app.appbuilder.session.scalar(select(func.count(MethodChange.id))) == 1
+
+
+def spending(app: Flask) -> SpendingPlan:
+    with app.app_context():
+        session = app.appbuilder.session
+        clerk = operator(session, "pds_clerk")
+        return session.scalar(select(SpendingPlan).where(SpendingPlan.unit_id == clerk.unit_id)
+                              .order_by(SpendingPlan.external_no))
+
+
+def reduction(app: Flask, amount: str) -> Any:
+    def call(session: Any, clerk: Any) -> SpendingReduction:
+        item = SpendingReduction(spending_plan_id=spending(app).id, kind=ReductionKind.balance,
+                                 amount=amount, reason="合同签订后结余")
+        changes.prepare_reduction(session, item, clerk, creating=True)
+        session.add(item)
+        session.commit()
+        return item
+    return call
+
+
+def test_reduction_bounds_on_and_past(app: Flask) -> None:
+    completed_plan(app)  # uses 20,000.00 of the first 用款计划 (3,000,000.00)
+    room = "2980000.00"
+    assert refusal(app, reduction(app, "2980000.01")) == (
+        "调减金额2,980,000.01 元超过可调减金额2,980,000.00 元（计划金额3,000,000.00 元，"
+        "已申请使用20,000.00 元，已支付0.00 元）。")
+    assert refusal(app, reduction(app, "0")) == "调减金额必须大于0。"
+    assert refusal(app, reduction(app, "1.001")) == "调减金额最多保留两位小数。"
+    with app.test_request_context():
+        session = app.appbuilder.session
+        clerk = operator(session, "pds_clerk")
+        item = reduction(app, room)(session, clerk)
+        flow.submit_record(session, changes.REDUCTION, item, clerk)
+        pk = item.id
+    review(app, changes.REDUCTION, pk, "pds_internal")
+    review(app, changes.REDUCTION, pk, "pds_sup_first")
+    assert spending(app).plan_amount == Decimal("20000.00")
+
+
+def test_reduction_rechecked_when_it_completes(app: Flask) -> None:
+    with app.test_request_context():
+        session = app.appbuilder.session
+        clerk = operator(session, "pds_clerk")
+        item = reduction(app, "2990000.00")(session, clerk)
+        flow.submit_record(session, changes.REDUCTION, item, clerk)
+        pk = item.id
+    review(app, changes.REDUCTION, pk, "pds_internal")
+    completed_plan(app)  # meanwhile 20,000.00 are requested: only 2,980,000.00 may go
+    with pytest.raises(ValidationFailed, match="超过可调减金额2,980,000.00 元"):
+        review(app, changes.REDUCTION, pk, "pds_sup_first")
+    assert spending(app).plan_amount == Decimal("3000000.00")
+    with app.app_context():
+        assert app.appbuilder.session.get(SpendingReduction, pk).status == "in_review"
+
+
+def test_pages_are_scoped(app: Flask, login_as: Any) -> None:
+    change_id = new_change(app, completed_plan(app))
+    other = login_as("zz_clerk")
+    for path in (f"/methodchangeview/show/{change_id}", f"/methodchangeview/edit/{change_id}",
+                 f"/methodchangeview/download/{change_id}"):
+        assert other.get(path).status_code == 404
+    own = login_as("pds_clerk").get(f"/methodchangeview/show/{change_id}").get_data(as_text=True)
+    assert "竞争性磋商" in own and "失败说明.pdf" in own
+    assert login_as("pds_sup_first").get(f"/methodchangeview/download/{change_id}").status_code == 404
+    page = login_as("pds_clerk").get("/spendingreductionview/add").get_data(as_text=True)
+    assert "合同签订后结余资金" in page and "YK" in page

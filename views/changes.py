@@ -1,0 +1,137 @@
+"""计划管理 → 采购失败方式变更 and 用款计划调减."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, request, send_file
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+
+from app.scope import UNIT_SCOPE, current_operator
+from app.services import changes
+from app.services import workflow as flow
+from app.services.bids import money, status_label
+from app.services.errors import ServiceError
+from app.services.files import stored_path
+from models import MethodChange, ProcurementPlan, SpendingPlan, SpendingReduction
+from views.base import ServiceModelView
+from views.bids import WorkflowActionsMixin
+
+
+class FilterOwnCompletedPlans(BaseFilter):
+    """The unit's completed plans: the projects whose procurement may have failed."""
+
+    name = "本单位已备案项目"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        return query.filter(ProcurementPlan.unit_id == (user.unit_id if user else None),
+                            ProcurementPlan.status == "completed")
+
+
+class FilterOwnSpendingPlans(BaseFilter):
+    """The unit's spending plans."""
+
+    name = "本单位用款计划"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        return query.filter(SpendingPlan.unit_id == (user.unit_id if user else None))
+
+
+class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
+    """采购失败方式变更."""
+
+    record_type = changes.METHOD_CHANGE
+    datamodel = SQLAInterface(MethodChange)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("采购失败方式变更")
+    add_title = _l("增加采购方式变更")
+    edit_title = _l("修改采购方式变更")
+    list_columns = ["plan", "old_method", "new_method", "status", "created_on"]
+    show_columns = ["unit", "plan", "old_method", "new_method", "reason", "attachment_name",
+                    "status", "created_by", "created_on", "completed_on"]
+    add_columns = edit_columns = ["plan", "new_method", "reason", "attachment"]
+    search_columns = ["plan", "new_method"]
+    base_order = ("created_on", "desc")
+    label_columns = {
+        "plan": _l("失败项目"), "old_method": _l("原采购方式"), "new_method": _l("变更后采购方式"),
+        "reason": _l("变更原因"), "attachment": _l("变更相关附件"), "attachment_name": _l("附件"),
+        "status": _l("状态"), "created_on": _l("填报时间"), "created_by": _l("经办人"),
+        "unit": _l("申请单位"), "completed_on": _l("完成时间"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "attachment": FileField(_l("变更相关附件"), description=_l("PDF、JPG 或 PNG 文件。")),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "plan": [["id", FilterOwnCompletedPlans, None]],
+    }
+    formatters_columns = {"status": status_label}
+    show_template = "workflow/record_show.html"
+
+    def check_add(self, item: MethodChange) -> None:
+        changes.prepare_method_change(self.db_session, item, self.actor,
+                                      request.files.get("attachment"), creating=True)
+
+    def check_update(self, item: MethodChange) -> None:
+        changes.prepare_method_change(self.db_session, item, self.actor,
+                                      request.files.get("attachment"), creating=False)
+
+    def check_delete(self, item: MethodChange) -> None:
+        changes.validate_draft_delete(item, self.actor)
+
+    @expose("/download/<int:pk>")
+    @has_access
+    def download(self, pk: int) -> Response:
+        """The attachment, for the unit and its reviewers."""
+        item = self.db_session.get(MethodChange, pk)
+        actor = current_operator()
+        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
+        if item is None or not (item.unit_id == actor.unit_id or (
+                instance and flow.may_view(self.db_session, actor, instance))):
+            abort(404)
+        try:
+            path = stored_path(item.attachment_path)
+        except ServiceError:
+            abort(404)
+        return send_file(path, download_name=item.attachment_name, as_attachment=True)
+
+
+class SpendingReductionView(WorkflowActionsMixin, ServiceModelView):
+    """用款计划调减."""
+
+    record_type = changes.REDUCTION
+    datamodel = SQLAInterface(SpendingReduction)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("用款计划调减")
+    add_title = _l("增加用款计划调减")
+    edit_title = _l("修改用款计划调减")
+    list_columns = ["spending_plan", "kind", "amount", "status", "created_on"]
+    show_columns = ["unit", "spending_plan", "kind", "amount", "reason", "status", "created_by",
+                    "created_on", "completed_on"]
+    add_columns = edit_columns = ["spending_plan", "kind", "amount", "reason"]
+    search_columns = ["spending_plan", "kind"]
+    base_order = ("created_on", "desc")
+    label_columns = {
+        "spending_plan": _l("用款计划"), "kind": _l("调减类型"), "amount": _l("调减金额（元）"),
+        "reason": _l("调减原因"), "status": _l("状态"), "created_on": _l("填报时间"),
+        "created_by": _l("经办人"), "unit": _l("申请单位"), "completed_on": _l("完成时间"),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "spending_plan": [["id", FilterOwnSpendingPlans, None]],
+    }
+    formatters_columns = {"status": status_label, "amount": money}
+    show_template = "workflow/record_show.html"
+
+    def check_add(self, item: SpendingReduction) -> None:
+        changes.prepare_reduction(self.db_session, item, self.actor, creating=True)
+
+    def check_update(self, item: SpendingReduction) -> None:
+        changes.prepare_reduction(self.db_session, item, self.actor, creating=False)
+
+    def check_delete(self, item: SpendingReduction) -> None:
+        changes.validate_draft_delete(item, self.actor)
