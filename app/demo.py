@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.demo_flows import load_suppliers
 from app.permissions import SYS_ADMIN
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_region, validate_unit
@@ -197,5 +198,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
                 name=f"{clerk_unit.name}{name}", winning_supplier=supplier,
                 winning_amount=Decimal(amount), result_date=date(2026, 10, number),
             ))
+    session.commit()
+    load_suppliers(session)
     session.commit()
     return accounts

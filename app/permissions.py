@@ -57,6 +57,7 @@ REVIEW_ATTACHMENTS: tuple[Grant, ...] = (
     *grants("BidChangeFilingView", ("can_download",)),
     *grants("ProcurementPlanView", ("can_download",)),
     *grants("MethodChangeView", ("can_download",)),
+    *grants("ContractView", ("can_download",)),
 )
 BID_CHANGE_FILING: tuple[Grant, ...] = (
     *grants("BidChangeFilingView", (*CRUD, "can_download", "submit", "withdraw")),
@@ -87,6 +88,11 @@ CHANGES: tuple[Grant, ...] = (
     *grants("MethodChangeView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("SpendingReductionView", (*CRUD, "submit", "withdraw")),
     *menu("PlanManage", "MethodChange", "SpendingReduction"),
+)
+CONTRACT_FILING: tuple[Grant, ...] = (
+    *grants("ContractView", (*CRUD, "can_download", "submit", "withdraw")),
+    *grants("MigrantAccountView", CRUD),
+    *menu("ContractManage", "ContractFiling", "MigrantAccounts"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
 
@@ -119,7 +125,7 @@ SUPPLIER = "supplier"
 POSTS: tuple[PostSpec, ...] = (
     PostSpec(CLERK, "经办岗", "purchaser",
              (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING,
-              *CHANGES)),
+              *CHANGES, *CONTRACT_FILING)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
     PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
     PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
@@ -144,6 +150,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("plan_filing", "采购计划备案", (*PLAN_FILING, *SPENDING_PLANS_READ)),
     FunctionSpec("intentions", "意向公开", INTENTIONS),
     FunctionSpec("plan_changes", "采购方式变更与用款计划调减", CHANGES),
+    FunctionSpec("contract_filing", "合同备案", CONTRACT_FILING),
 )
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
@@ -249,6 +256,14 @@ VIEW_LABELS = {
     "MethodChangeView": "采购失败方式变更",
     "SpendingReduction": "用款计划调减",
     "SpendingReductionView": "用款计划调减",
+    "ContractManage": "合同管理",
+    "ContractFiling": "合同备案",
+    "ContractView": "合同备案",
+    "MigrantAccounts": "农民工工资专用账户",
+    "MigrantAccountView": "农民工工资专用账户",
+    "SupplierManage": "供应商",
+    "SupplierView": "供应商",
+    "PublicContractView": "合同公告",
 }
 
 

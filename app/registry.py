@@ -9,12 +9,13 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.services import bids, changes, plans
+from app.services import bids, changes, contracts, plans
 from app.services import workflow as flow
 from app.services.workflow_registry import WorkflowRegistry, init_registry
 from app.timezone import to_business
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
 from views.changes import MethodChangeView, SpendingReductionView
+from views.contracts import ContractView, MigrantAccountView, PublicContractView, SupplierView
 from views.intentions import IntentionApi, IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
@@ -29,6 +30,7 @@ from views.workflow_api import BidChangeAnnouncementApi, BidChangeFilingApi, Tas
 WORKBENCH = ("Workbench", _l("工作台"), "fa-tasks")
 INTENTIONS = ("Intentions", _l("意向公开"), "fa-bullseye")
 PLANS = ("PlanManage", _l("计划管理"), "fa-clipboard-list")
+CONTRACTS = ("ContractManage", _l("合同管理"), "fa-file-contract")
 SUPERVISION = ("Supervision", _l("监督管理"), "fa-gavel")
 SYSTEM = ("SystemAdmin", _l("系统管理"), "fa-cogs")
 PERMISSIONS = ("Permissions", _l("操作权限"), "fa-user-shield")
@@ -49,6 +51,7 @@ def register_workflows(app: Flask) -> None:
     bids.register(registry)
     plans.register(registry)
     changes.register(registry)
+    contracts.register(registry)
     init_registry(app, registry)
 
 
@@ -92,6 +95,12 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, SpendingPlanImportView, "SpendingPlanImport", _l("用款计划导入"),
          "fa-file-import", PLANS)
 
+    _add(appbuilder, ContractView, "ContractFiling", _l("合同备案"), "fa-file-signature",
+         CONTRACTS)
+    _add(appbuilder, MigrantAccountView, "MigrantAccounts", _l("农民工工资专用账户"),
+         "fa-hard-hat", CONTRACTS)
+    appbuilder.add_view_no_menu(PublicContractView)
+
     _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
          "fa-file-signature", SUPERVISION)
     _add(appbuilder, BidChangeAnnouncementView, "BidChangeAnnouncement", _l("中标结果变更公告"),
@@ -104,6 +113,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, AdminOperatorView, "AllOperators", _l("全部人员"), "fa-users", SYSTEM)
     _add(appbuilder, PostView, "PostList", _l("岗位"), "fa-id-badge", SYSTEM)
     _add(appbuilder, CatalogueItemView, "CatalogueManage", _l("品目管理"), "fa-list", SYSTEM)
+    _add(appbuilder, SupplierView, "SupplierManage", _l("供应商"), "fa-store", SYSTEM)
 
     _add(appbuilder, UnitRoleView, "RoleManage", _l("角色定制"), "fa-user-tag", PERMISSIONS)
     _add(appbuilder, OperatorView, "OperatorManage", _l("操作人员管理"), "fa-user", PERMISSIONS)

@@ -2,6 +2,7 @@
 
 from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
 from models.changes import MethodChange, ReductionKind, SpendingReduction
+from models.contracts import Contract, ContractFunding, MigrantAccount, Supplier, contract_item
 from models.organisation import Region, Unit, UnitKind, division_competent
 from models.people import AppFunction, Operator, Post, UnitRole
 from models.plans import (
@@ -27,6 +28,11 @@ from models.workflow import (
 )
 
 __all__ = [
+    "Contract",
+    "ContractFunding",
+    "MigrantAccount",
+    "Supplier",
+    "contract_item",
     "MethodChange",
     "ReductionKind",
     "SpendingReduction",

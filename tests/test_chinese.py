@@ -9,13 +9,13 @@ from flask import Flask
 from flask_appbuilder import ModelView
 from sqlalchemy import select
 
-from models import CatalogueItem, Operator, Post, Region, SpendingPlan, Unit
+from models import CatalogueItem, Operator, Post, Region, SpendingPlan, Supplier, Unit
 from tests.support.english import english_words
 
 USERS = ["admin", "zz_unitadmin", "zz_clerk", "sj_sup_review", "pds_competent"]
 EXTRA_PAGES = ["/", "/profile/userinfo/", "/profile/edit/form", "/resetmypassword/form",
                "/no-such-page", "/unitview/show/999999", "/tasks/", "/tasks/done", "/workflows/",
-               "/spendingplanimport/"]
+               "/spendingplanimport/", "/public/contracts/"]
 
 
 def _data_words(session) -> set[str]:
@@ -23,7 +23,8 @@ def _data_words(session) -> set[str]:
     values = [*session.scalars(select(Operator.username)), *session.scalars(select(Unit.code)),
               *session.scalars(select(Region.code)), *session.scalars(select(Post.code)),
               *session.scalars(select(SpendingPlan.external_no)),
-              *session.scalars(select(CatalogueItem.code))]
+              *session.scalars(select(CatalogueItem.code)),
+              *session.scalars(select(Supplier.credit_code))]
     # File formats are named as such in Chinese interfaces too.
     formats = {"pdf", "jpg", "jpeg", "png", "svg", "csv", "xlsx", "excel", "utf"}
     return formats | {w.lower() for v in values for w in re.findall(r"[A-Za-z]+", v)}

@@ -30,7 +30,7 @@ def test_diagram_prints_svg_and_refuses_unknown_names(app: Flask, tmp_path: Path
     assert runner.invoke(args=["workflows", "diagram", "bid_change", "-o", str(target)]).exit_code == 0
     assert "监管部门复核" in target.read_text(encoding="utf-8")
     unknown = runner.invoke(args=["workflows", "diagram", "nope"])
-    assert unknown.exit_code == 1 and "没有名为“nope”的流程（现有：bid_change、plan、method_change、spending_reduction）" in unknown.output
+    assert unknown.exit_code == 1 and "没有名为“nope”的流程（现有：bid_change、plan、method_change、spending_reduction、contract）" in unknown.output
 
 
 def test_diff_lists_instances_a_change_would_leave_on_the_old_version(
@@ -59,7 +59,7 @@ def test_a_broken_file_stops_start_up_with_the_exact_path(tmp_path: Path) -> Non
 
     broken = tmp_path / "workflows.yaml"
     text = (ROOT / "workflows.yaml").read_text(encoding="utf-8")
-    broken.write_text(text.replace("to: supervision_first", "to: supervision_last"),
+    broken.write_text(text.replace("to: supervision_first", "to: supervision_last", 1),
                       encoding="utf-8")
     with pytest.raises(WorkflowConfigError) as caught:
         create_app({"WORKFLOWS_FILE": str(broken), "SQLALCHEMY_DATABASE_URI": "sqlite://"})

@@ -1,0 +1,199 @@
+"""合同管理: 合同备案 (备案及公告), 农民工工资专用账户, suppliers and the public announcements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, request, send_file
+from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from wtforms import StringField
+
+from app.scope import UNIT_SCOPE, current_operator
+from app.services import contracts
+from app.services import workflow as flow
+from app.services.bids import money, status_label
+from app.services.errors import ServiceError
+from app.services.files import stored_path
+from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, SpendingPlan, Supplier
+from views.base import ServiceModelView
+from views.bids import WorkflowActionsMixin
+from views.changes import FilterOwnCompletedPlans
+
+SUPPLIER_LABELS = {
+    "name": _l("供应商名称"), "credit_code": _l("统一社会信用代码"), "contact_name": _l("联系人"),
+    "contact_phone": _l("联系人手机"), "legal_name": _l("法定代表人"),
+    "legal_phone": _l("法定代表人手机"), "bank_account_name": _l("收款账户名称"),
+    "bank_account_no": _l("收款账号"), "bank_name": _l("开户银行"), "created_on": _l("登记时间"),
+}
+
+
+class SupplierView(ServiceModelView):
+    """供应商 (maintained by the administrator until suppliers register themselves)."""
+
+    datamodel = SQLAInterface(Supplier)
+    list_title = show_title = _l("供应商")
+    add_title = _l("增加供应商")
+    edit_title = _l("修改供应商")
+    list_columns = ["name", "credit_code", "contact_name", "contact_phone"]
+    show_columns = add_columns = edit_columns = [
+        "name", "credit_code", "contact_name", "contact_phone", "legal_name", "legal_phone",
+        "bank_account_name", "bank_account_no", "bank_name",
+    ]
+    search_columns = ["name", "credit_code"]
+    base_order = ("name", "asc")
+    label_columns = SUPPLIER_LABELS
+
+    def check_add(self, item: Supplier) -> None:
+        contracts.validate_supplier(self.db_session, item)
+
+    check_update = check_add
+
+
+class FilterOwnPlanItems(BaseFilter):
+    """采购内容 lines of the unit's completed plans."""
+
+    name = "本单位备案明细"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        return query.join(PlanItem.plan).filter(
+            ProcurementPlan.unit_id == (user.unit_id if user else None),
+            ProcurementPlan.status == "completed")
+
+
+class MigrantAccountView(ServiceModelView):
+    """农民工工资专用账户 of the unit's engineering projects."""
+
+    datamodel = SQLAInterface(MigrantAccount)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("农民工工资专用账户")
+    add_title = _l("登记农民工工资专用账户")
+    edit_title = _l("修改农民工工资专用账户")
+    list_columns = ["plan", "account_name", "account_no", "bank_name", "contractor"]
+    show_columns = add_columns = edit_columns = list_columns
+    search_columns = ["account_name"]
+    label_columns = {"plan": _l("工程项目"), "account_name": _l("户名"), "account_no": _l("账号"),
+                     "bank_name": _l("开户行"), "contractor": _l("施工总承包单位")}
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "plan": [["id", FilterOwnCompletedPlans, None]],
+    }
+
+    def check_add(self, item: MigrantAccount) -> None:
+        contracts.prepare_migrant_account(self.db_session, item, self.actor)
+
+    check_update = check_add
+
+
+def _own_spending_plans() -> Any:
+    user = current_operator()
+    return current_app.appbuilder.session.scalars(select(SpendingPlan).where(
+        SpendingPlan.unit_id == (user.unit_id if user else None)).order_by(
+        SpendingPlan.external_no))
+
+
+class ContractView(WorkflowActionsMixin, ServiceModelView):
+    """合同备案: 新增 → 保存 → 备案及公告 (publishes the announcement and starts the review)."""
+
+    record_type = contracts.RECORD
+    datamodel = SQLAInterface(Contract)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("合同备案")
+    add_title = _l("新增合同备案")
+    edit_title = _l("修改合同备案")
+    list_columns = ["code", "name", "supplier", "amount", "status", "announced_on"]
+    show_columns = ["plan", "code", "name", "supplier", "amount", "signed_on",
+                    "total_contracts", "total_amount", "file_name", "status", "announced_on"]
+    add_columns = edit_columns = [
+        "plan", "items", "code", "name", "supplier", "amount", "signed_on", "total_contracts",
+        "total_amount", "funding_plan", "funding_amount", "contract_file",
+    ]
+    search_columns = ["code", "name", "supplier"]
+    base_order = ("created_on", "desc")
+    label_columns = {
+        "plan": _l("采购项目"), "items": _l("备案明细"), "code": _l("合同编号"),
+        "name": _l("合同名称"), "supplier": _l("供应商"), "amount": _l("合同金额（元）"),
+        "signed_on": _l("签订日期"), "total_contracts": _l("项目总合同份数"),
+        "total_amount": _l("合同总金额（元）"), "funding_plan": _l("用款计划"),
+        "funding_amount": _l("本合同拟使用计划金额（元）"), "contract_file": _l("签订的合同文本"),
+        "file_name": _l("合同文本"), "status": _l("状态"), "announced_on": _l("公告时间"),
+    }
+    add_form_extra_fields = edit_form_extra_fields = {
+        "funding_plan": QuerySelectField(_l("用款计划"), query_func=_own_spending_plans,
+                                         get_pk_func=lambda plan: plan.id, allow_blank=True,
+                                         blank_text="（不使用用款计划）"),
+        "funding_amount": StringField(_l("本合同拟使用计划金额（元）"),
+                                      description=_l("累计不可大于该项目申请使用计划金额。")),
+        "contract_file": FileField(_l("签订的合同文本"), description=_l("PDF、JPG 或 PNG 文件。")),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "plan": [["id", FilterOwnCompletedPlans, None]],
+        "items": [["id", FilterOwnPlanItems, None]],
+    }
+    formatters_columns = {"status": status_label, "amount": money}
+    show_template = "workflow/record_show.html"
+
+    def _fundings(self) -> dict[int, str]:
+        chosen = request.form.get("funding_plan", "")
+        return {int(chosen): request.form.get("funding_amount", "")} if chosen.isdigit() else {}
+
+    def check_add(self, item: Contract) -> None:
+        contracts.prepare_contract(self.db_session, item, self.actor,
+                                   request.files.get("contract_file"), self._fundings(), True)
+
+    def check_update(self, item: Contract) -> None:
+        contracts.prepare_contract(self.db_session, item, self.actor,
+                                   request.files.get("contract_file"), self._fundings(), False)
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is not None and item.fundings:
+            form.funding_plan.data = item.fundings[0].spending_plan
+            form.funding_amount.data = str(item.fundings[0].amount)
+
+    @action("submit", _l("备案及公告"), _l("确定备案并发布合同公告吗？"), "fa-bullhorn")
+    def submit(self, items: Any) -> Response:
+        return self._flow(items, contracts.file_and_announce, "已备案，合同公告已发布。")
+
+    @expose("/download/<int:pk>")
+    @has_access
+    def download(self, pk: int) -> Response:
+        """The signed contract, for the unit and its reviewers."""
+        item = self.db_session.get(Contract, pk)
+        actor = current_operator()
+        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
+        if item is None or not (item.unit_id == actor.unit_id or (
+                instance and flow.may_view(self.db_session, actor, instance))):
+            abort(404)
+        try:
+            path = stored_path(item.file_path)
+        except ServiceError:
+            abort(404)
+        return send_file(path, download_name=item.file_name, as_attachment=True)
+
+
+class PublicContractView(BaseView):
+    """合同公告: public pages, no sign-in; announcement fields only, never internal data."""
+
+    route_base = "/public/contracts"
+    default_view = "index"
+
+    @expose("/")
+    def index(self) -> str:
+        session = self.appbuilder.session
+        rows = list(session.scalars(contracts.announced(session).limit(200)))
+        return self.render_template("contracts/public_list.html", rows=rows, money=money)
+
+    @expose("/<int:pk>")
+    def show(self, pk: int) -> str:
+        contract = self.appbuilder.session.get(Contract, pk)
+        if contract is None or contract.announced_on is None:
+            abort(404)
+        return self.render_template("contracts/public_show.html", contract=contract,
+                                    money=money)
