@@ -84,6 +84,23 @@ class WorkflowActionsMixin:
                 flash(f"{item}：{done}", "success")
         return redirect(url_for(f"{self.endpoint}.list"))
 
+    def send_record_file(self, model: type, pk: int, file: str) -> Response:
+        """Send the record's ``<file>_path`` as ``<file>_name`` to its unit and its reviewers."""
+        item = self.db_session.get(model, pk)
+        actor = current_operator()
+        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
+        allowed = item is not None and (
+            item.unit_id == actor.unit_id
+            or (instance is not None and flow.may_view(self.db_session, actor, instance))
+        )
+        if not allowed:
+            abort(404)
+        try:
+            path = stored_path(getattr(item, f"{file}_path"))
+        except ServiceError:
+            abort(404)
+        return send_file(path, download_name=getattr(item, f"{file}_name"), as_attachment=True)
+
     @action("submit", _l("提交"), _l("确定提交审核吗？"), "fa-paper-plane")
     def submit(self, items: Any) -> Response:
         return self._flow(items, flow.submit_record, "已提交，等待审核。")
@@ -136,20 +153,7 @@ class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
     @has_access
     def download(self, pk: int) -> Response:
         """The explanation file, for the filing's unit and its reviewers."""
-        item = self.db_session.get(BidChangeFiling, pk)
-        actor = current_operator()
-        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
-        allowed = item is not None and (
-            item.unit_id == actor.unit_id
-            or (instance is not None and flow.may_view(self.db_session, actor, instance))
-        )
-        if not allowed:
-            abort(404)
-        try:
-            path = stored_path(item.explanation_path)
-        except ServiceError:
-            abort(404)
-        return send_file(path, download_name=item.explanation_name, as_attachment=True)
+        return self.send_record_file(BidChangeFiling, pk, "explanation")
 
 
 class AnnouncementRules(ServiceHooks):

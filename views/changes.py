@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request, send_file
+from flask import Response, request
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -13,10 +13,7 @@ from flask_wtf.file import FileField
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import changes
-from app.services import workflow as flow
 from app.services.bids import money, status_label
-from app.services.errors import ServiceError
-from app.services.files import stored_path
 from models import MethodChange, ProcurementPlan, SpendingPlan, SpendingReduction
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
@@ -88,17 +85,7 @@ class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
     @has_access
     def download(self, pk: int) -> Response:
         """The attachment, for the unit and its reviewers."""
-        item = self.db_session.get(MethodChange, pk)
-        actor = current_operator()
-        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
-        if item is None or not (item.unit_id == actor.unit_id or (
-                instance and flow.may_view(self.db_session, actor, instance))):
-            abort(404)
-        try:
-            path = stored_path(item.attachment_path)
-        except ServiceError:
-            abort(404)
-        return send_file(path, download_name=item.attachment_name, as_attachment=True)
+        return self.send_record_file(MethodChange, pk, "attachment")
 
 
 class SpendingReductionView(WorkflowActionsMixin, ServiceModelView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, request, send_file
+from flask import Response, abort, current_app, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.fields import QuerySelectField
@@ -17,10 +17,7 @@ from wtforms import StringField
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import contracts
-from app.services import workflow as flow
 from app.services.bids import money, status_label
-from app.services.errors import ServiceError
-from app.services.files import stored_path
 from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, SpendingPlan, Supplier
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
@@ -165,17 +162,7 @@ class ContractView(WorkflowActionsMixin, ServiceModelView):
     @has_access
     def download(self, pk: int) -> Response:
         """The signed contract, for the unit and its reviewers."""
-        item = self.db_session.get(Contract, pk)
-        actor = current_operator()
-        instance = flow.instance_of(self.db_session, self.record_type, pk) if item else None
-        if item is None or not (item.unit_id == actor.unit_id or (
-                instance and flow.may_view(self.db_session, actor, instance))):
-            abort(404)
-        try:
-            path = stored_path(item.file_path)
-        except ServiceError:
-            abort(404)
-        return send_file(path, download_name=item.file_name, as_attachment=True)
+        return self.send_record_file(Contract, pk, "file")
 
 
 class PublicContractView(BaseView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,7 +16,6 @@ from app.services import plans
 from app.services import workflow as flow
 from app.services.bids import clerk_of, money, status_label
 from app.services.errors import ServiceError, ValidationFailed
-from app.services.files import stored_path
 from app.services.intentions import linkable_intentions
 from app.services.spending_plans import amounts
 from app.timezone import business_today
@@ -169,20 +168,9 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
     @has_access
     def download(self, pk: int, kind: str) -> Response:
         """A proof of the plan, for its unit and its reviewers."""
-        plan = self.db_session.get(ProcurementPlan, pk)
-        if plan is None or kind not in ("import_proof", "unlinked_proof"):
+        if kind not in ("import_proof", "unlinked_proof"):
             abort(404)
-        instance = flow.instance_of(self.db_session, self.record_type, pk)
-        actor = current_operator()
-        if plan.unit_id != actor.unit_id and not (
-            instance and flow.may_view(self.db_session, actor, instance)
-        ):
-            abort(404)
-        try:
-            path = stored_path(getattr(plan, f"{kind}_path"))
-        except ServiceError:
-            abort(404)
-        return send_file(path, download_name=getattr(plan, f"{kind}_name"), as_attachment=True)
+        return self.send_record_file(ProcurementPlan, pk, kind)
 
 
 class FilterStatusLabel(BaseFilter):
