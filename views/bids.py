@@ -17,6 +17,7 @@ from app.services import bids
 from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.services.files import stored_path
+from app.services.records import money, status_label
 from models import BidChangeAnnouncement, BidChangeFiling, Project
 from views.base import ServiceHooks, ServiceModelView
 
@@ -64,7 +65,7 @@ class ProjectView(ServiceModelView):
         "code": _l("项目编号"), "name": _l("项目名称"), "winning_supplier": _l("中标供应商"),
         "winning_amount": _l("中标金额"), "result_date": _l("中标日期"),
     }
-    formatters_columns = {"winning_amount": bids.money}
+    formatters_columns = {"winning_amount": money}
 
 
 class WorkflowActionsMixin:
@@ -135,7 +136,7 @@ class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
                                  description=_l("PDF、JPG 或 PNG 文件，加盖单位公章。")),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = OWN_PROJECTS
-    formatters_columns = {"status": bids.status_label, "new_amount": bids.money}
+    formatters_columns = {"status": status_label, "new_amount": money}
     show_template = "workflow/record_show.html"
 
     def check_add(self, item: BidChangeFiling) -> None:

@@ -13,7 +13,7 @@ from flask_wtf.file import FileField
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import changes
-from app.services.bids import money, status_label
+from app.services.records import money, status_label
 from models import MethodChange, ProcurementPlan, SpendingPlan, SpendingReduction
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin

@@ -17,7 +17,7 @@ from wtforms import StringField
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import contracts
-from app.services.bids import money, status_label
+from app.services.records import money, status_label
 from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, SpendingPlan, Supplier
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin

@@ -14,8 +14,8 @@ from wtforms import StringField, TextAreaField
 
 from app.scope import UNIT_SCOPE
 from app.services import intentions
-from app.services.bids import money
 from app.services.errors import ServiceError
+from app.services.records import money
 from models import Intention
 from views.base import ServiceModelView, ServiceRestApi
 

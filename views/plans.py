@@ -14,9 +14,9 @@ from sqlalchemy import select
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import plans
 from app.services import workflow as flow
-from app.services.bids import clerk_of, money, status_label
 from app.services.errors import ServiceError, ValidationFailed
 from app.services.intentions import linkable_intentions
+from app.services.records import clerk_of, money, status_label
 from app.services.spending_plans import amounts
 from app.timezone import business_today
 from models import (

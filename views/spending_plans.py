@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import spending_plans as plans
-from app.services.bids import money
 from app.services.errors import ServiceError
+from app.services.records import money
 from models import SpendingPlan, Unit
 from views.base import ServiceModelView, ServiceRestApi
 

@@ -10,40 +10,18 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
-from app.permissions import CLERK
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
+from app.services.records import claim, clerk_of, ensure_editable, money
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import BidChangeAnnouncement, BidChangeFiling, Operator, Project
 from workflow import Status
-from workflow.engine import STATUS_LABELS
 
 RECORD = "bid_change_filing"
 EXPLANATION = "加盖单位公章的情况说明材料"
-EDITABLE = {Status.draft.value, Status.returned.value, Status.withdrawn.value}
 GATE_MESSAGE = "该项目的中标结果变更备案尚未完成，不能{what}中标结果变更公告。"
-
-
-def money(value: Decimal | None) -> str:
-    """An amount as people read it: 1,234,567.80 元."""
-    return "" if value is None else f"{value:,.2f} 元"
-
-
-def status_label(status: str) -> str:
-    """Chinese name of a workflow status."""
-    return STATUS_LABELS[Status(status)]
-
-
-def clerk_of(actor: Operator | None) -> Operator:
-    """The actor, if they are a clerk of a purchasing unit.
-
-    :raises PermissionDenied: otherwise
-    """
-    if actor is None or actor.post_code != CLERK or actor.unit_id is None:
-        raise PermissionDenied("只有采购单位经办岗可以办理此项业务。")
-    return actor
 
 
 def _text(value: str | None, label: str, limit: int = 2000) -> str:
@@ -76,14 +54,8 @@ def prepare_filing(session: Session, item: BidChangeFiling, actor: Operator | No
     :raises ValidationFailed: naming the field that is missing or wrong, or when the filing is
         in review or completed and so can no longer change
     """
-    clerk = clerk_of(actor)
-    if creating:
-        item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, "draft"
-    elif item.unit_id != clerk.unit_id:
-        raise PermissionDenied("只能修改本单位的备案。")
-    stored = session.scalar(select(BidChangeFiling.status).where(BidChangeFiling.id == item.id))
-    if stored is not None and stored not in EDITABLE:
-        raise ValidationFailed(f"当前状态为“{status_label(stored)}”，不能修改。")
+    clerk = claim(item, actor, creating)
+    ensure_editable(session, BidChangeFiling, item)
     project = session.get(Project, item.project_id) if item.project_id else item.project
     if project is None or project.unit_id != clerk.unit_id:
         raise ValidationFailed("请选择本单位的项目。")

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from app.services.base import without_autoflush
-from app.services.bids import EDITABLE, clerk_of, money, status_label
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
 from app.services.plans import parse_money
+from app.services.records import claim, clerk_of, ensure_editable, money
 from app.services.spending_plans import amounts
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import to_business
@@ -29,21 +29,6 @@ IN_FLIGHT = (Status.in_review.value, Status.returned.value, Status.withdrawn.val
              Status.draft.value)
 
 
-def _editable(session: Session, model: type, item: Any) -> None:
-    stored = session.scalar(select(model.status).where(model.id == item.id))
-    if stored is not None and stored not in EDITABLE:
-        raise ValidationFailed(f"当前状态为“{status_label(stored)}”，不能修改。")
-
-
-def _own(item: Any, actor: Operator | None, creating: bool) -> Operator:
-    clerk = clerk_of(actor)
-    if creating:
-        item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, "draft"
-    elif item.unit_id != clerk.unit_id:
-        raise PermissionDenied("只能办理本单位的业务。")
-    return clerk
-
-
 @without_autoflush
 def prepare_method_change(session: Session, item: MethodChange, actor: Operator | None,
                           upload: FileStorage | None, creating: bool) -> None:
@@ -51,8 +36,8 @@ def prepare_method_change(session: Session, item: MethodChange, actor: Operator 
 
     :raises ValidationFailed: naming the field, e.g. when the new method equals the old one
     """
-    clerk = _own(item, actor, creating)
-    _editable(session, MethodChange, item)
+    clerk = claim(item, actor, creating)
+    ensure_editable(session, MethodChange, item)
     plan = session.get(ProcurementPlan, item.plan_id) if item.plan_id else item.plan
     if plan is None or plan.unit_id != clerk.unit_id:
         raise ValidationFailed("请选择本单位的项目。")
@@ -93,8 +78,8 @@ def prepare_reduction(session: Session, item: SpendingReduction, actor: Operator
 
     :raises ValidationFailed: naming the field and the bound
     """
-    clerk = _own(item, actor, creating)
-    _editable(session, SpendingReduction, item)
+    clerk = claim(item, actor, creating)
+    ensure_editable(session, SpendingReduction, item)
     spending = session.get(SpendingPlan, item.spending_plan_id) if item.spending_plan_id \
         else item.spending_plan
     if spending is None or spending.unit_id != clerk.unit_id:

@@ -14,10 +14,10 @@ from stdnum.exceptions import InvalidChecksum, ValidationError
 from werkzeug.datastructures import FileStorage
 
 from app.services.base import without_autoflush
-from app.services.bids import EDITABLE, clerk_of, money, status_label
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
 from app.services.plans import parse_money
+from app.services.records import claim, clerk_of, ensure_editable, money
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
 from models import (
@@ -156,14 +156,8 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
 
     :raises ValidationFailed: naming the field or the bound that is broken
     """
-    clerk = clerk_of(actor)
-    if creating:
-        item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, "draft"
-    elif item.unit_id != clerk.unit_id:
-        raise PermissionDenied("只能修改本单位的合同。")
-    stored = session.scalar(select(Contract.status).where(Contract.id == item.id))
-    if stored is not None and stored not in EDITABLE:
-        raise ValidationFailed(f"当前状态为“{status_label(stored)}”，不能修改。")
+    clerk = claim(item, actor, creating)
+    ensure_editable(session, Contract, item)
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
     if not item.items or any(line.plan_id != plan.id for line in item.items):
         raise ValidationFailed("请选择该采购计划的备案明细（采购内容）。")

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, object_session
 from werkzeug.datastructures import FileStorage
 
 from app.permissions import INTERNAL_REVIEWER
-from app.services.bids import EDITABLE, clerk_of, money, status_label
 from app.services.errors import ValidationFailed
 from app.services.files import store_upload
 from app.services.plan_numbers import assign_plan_number, main_method
+from app.services.records import EDITABLE, clerk_of, money, status_label
 from app.services.workflow import has_assignee
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow

@@ -19,8 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.permissions import SYS_ADMIN
-from app.services.bids import money
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
+from app.services.records import money
 from app.timezone import utcnow
 from models import Operator, PlanFunding, ProcurementPlan, SpendingPlan, Unit, UnitKind
 
