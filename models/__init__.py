@@ -4,6 +4,7 @@ from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
 from models.changes import MethodChange, ReductionKind, SpendingReduction
 from models.contracts import Contract, ContractFunding, MigrantAccount, Supplier, contract_item
 from models.organisation import Region, Unit, UnitKind, division_competent
+from models.payments import OutboxMessage, PaymentApplication, PaymentEvent
 from models.people import AppFunction, Operator, Post, UnitRole
 from models.plans import (
     METHOD_SHORT,
@@ -28,6 +29,9 @@ from models.workflow import (
 )
 
 __all__ = [
+    "OutboxMessage",
+    "PaymentApplication",
+    "PaymentEvent",
     "Contract",
     "ContractFunding",
     "MigrantAccount",

@@ -100,12 +100,10 @@ def _decimal(value: Any) -> Decimal:
 
 
 def paid_amounts(session: Session, ids: Iterable[int]) -> dict[int, Payments]:
-    """已申请支付金额 and 实际已支付 per 用款计划.
+    """已申请支付金额 (sent applications) and 实际已支付 (paid less refunded) per 用款计划."""
+    from app.services.payments import paid_totals  # payments build on plans, which use this
 
-    Zero until 资金支付申请 exists: the payments issue replaces this with grouped sums of the
-    payment applications and of the payments returned by the budget execution system.
-    """
-    return {pk: Payments(ZERO, ZERO) for pk in ids}
+    return {pk: Payments(*totals) for pk, totals in paid_totals(session, list(ids)).items()}
 
 
 def amounts(session: Session, plan_ids: Iterable[int]) -> dict[int, PlanAmounts]:

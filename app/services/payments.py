@@ -1,0 +1,190 @@
+"""资金支付申请: amount rules, 支付申请 through the outbox, and the budget system's callbacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.services.base import without_autoflush
+from app.services.contracts import is_engineering
+from app.services.errors import NotFound, ValidationFailed
+from app.services.outbox import enqueue
+from app.services.plans import parse_money
+from app.services.records import claim, clerk_of, money
+from app.timezone import business_today, utcnow
+from models import (
+    Contract,
+    MigrantAccount,
+    Operator,
+    PaymentApplication,
+    PaymentEvent,
+)
+
+COUNTED = ("sent", "paid")  # applications that count as 已申请支付金额
+EVENT_KINDS = {"paid": "已支付", "returned": "退回", "refunded": "退款"}
+TOPIC = "payment_application"
+
+
+def requested_for(session: Session, contract_id: int, spending_plan_id: int | None,
+                  exclude: int | None = None) -> Decimal:
+    """已申请支付金额 of a contract on one 用款计划 (sent or paid applications)."""
+    query = select(func.coalesce(func.sum(PaymentApplication.amount), 0)).where(
+        PaymentApplication.contract_id == contract_id,
+        PaymentApplication.spending_plan_id == spending_plan_id,
+        PaymentApplication.status.in_(COUNTED))
+    if exclude is not None:
+        query = query.where(PaymentApplication.id != exclude)
+    return Decimal(str(session.scalar(query) or 0)).quantize(Decimal("0.01"))
+
+
+@without_autoflush
+def prepare_payment(session: Session, item: PaymentApplication, actor: Operator | None,
+                    creating: bool) -> None:
+    """本次申请支付金额 + 已申请支付金额 ≤ 本合同拟使用用款计划金额, per 用款计划.
+
+    :raises ValidationFailed: with both amounts and the bound in the message
+    """
+    clerk = claim(item, actor, creating)
+    if item.status != "draft":
+        raise ValidationFailed("支付申请已发送，不能修改。")
+    contract = session.get(Contract, item.contract_id) if item.contract_id else item.contract
+    if contract is None or contract.unit_id != clerk.unit_id:
+        raise ValidationFailed("请选择本单位的合同。")
+    if contract.status not in ("in_review", "completed"):
+        raise ValidationFailed("合同须先备案及公告，才能申请支付。")
+    item.contract = contract
+    item.amount = parse_money(item.amount, "本次申请支付金额", positive=True)
+    fundings = {f.spending_plan_id: f for f in contract.fundings}
+    if fundings:
+        funding = fundings.get(item.spending_plan_id or (item.spending_plan.id
+                                                         if item.spending_plan else None))
+        if funding is None:
+            raise ValidationFailed("请选择本合同使用的用款计划。")
+        item.spending_plan_id = funding.spending_plan_id
+        done = requested_for(session, contract.id, funding.spending_plan_id, item.id)
+        if done + item.amount > funding.amount:
+            raise ValidationFailed(
+                f"本次申请支付金额{money(item.amount)}加已申请支付金额{money(done)}超过"
+                f"本合同拟使用用款计划金额{money(funding.amount)}。")
+    else:
+        item.spending_plan_id = None
+        done = requested_for(session, contract.id, None, item.id)
+        if done + item.amount > contract.amount:
+            raise ValidationFailed(f"本次申请支付金额{money(item.amount)}加已申请支付金额"
+                                   f"{money(done)}超过合同金额{money(contract.amount)}。")
+    if item.pay_to_migrant and not is_engineering(contract.plan):
+        raise ValidationFailed("只有工程类项目可以支付到农民工工资专用账户。")
+
+
+def _payee(session: Session, item: PaymentApplication) -> tuple[str, str, str]:
+    if item.pay_to_migrant:
+        account = session.scalar(select(MigrantAccount).where(
+            MigrantAccount.plan_id == item.contract.plan_id))
+        if account is None:
+            raise ValidationFailed("该工程项目尚未登记农民工工资专用账户。")
+        return account.account_name, account.account_no, account.bank_name
+    supplier = item.contract.supplier
+    return supplier.bank_account_name, supplier.bank_account_no, supplier.bank_name
+
+
+def send_payment(session: Session, item: PaymentApplication, actor: Operator | None) -> None:
+    """支付申请: freeze the paying account, number it and queue it for the budget system.
+
+    The outbox message is written in the same transaction, so a sent application is never lost.
+    """
+    clerk = clerk_of(actor)
+    if item.unit_id != clerk.unit_id:
+        raise NotFound("支付申请不存在。")
+    if item.status != "draft":
+        raise ValidationFailed("该支付申请已发送。")
+    prepare_payment(session, item, actor, creating=False)
+    item.payee_name, item.payee_account, item.payee_bank = _payee(session, item)
+    item.status, item.sent_on = "sent", utcnow()
+    item.application_no = f"ZF{business_today():%Y%m%d}{item.id:06d}"
+    enqueue(session, TOPIC, item.application_no, payment_message(item))
+    session.commit()
+
+
+def payment_message(item: PaymentApplication) -> dict[str, Any]:
+    """What the budget execution system receives."""
+    contract = item.contract
+    return {
+        "application_no": item.application_no, "unit_code": item.unit.code,
+        "contract_code": contract.code, "plan_number": contract.plan.plan_number,
+        "spending_plan_no": item.spending_plan.external_no if item.spending_plan else None,
+        "amount": str(item.amount), "payee_name": item.payee_name,
+        "payee_account": item.payee_account, "payee_bank": item.payee_bank,
+        "pay_to_migrant": item.pay_to_migrant,
+    }
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What a callback did: recorded it, or saw it before."""
+
+    duplicate: bool
+    status: str
+
+
+def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
+    """A payment, return or refund from the budget system, applied exactly once per event id.
+
+    :raises ValidationFailed: on an unknown application, kind, amount or date
+    """
+    event_id = str(data.get("event_id") or "").strip()
+    if not event_id or len(event_id) > 64:
+        raise ValidationFailed("缺少有效的 event_id。")
+    seen = session.scalar(select(PaymentEvent).where(PaymentEvent.event_id == event_id))
+    if seen is not None:
+        return CallbackResult(True, seen.application.status)
+    item = session.scalar(select(PaymentApplication).where(
+        PaymentApplication.application_no == str(data.get("application_no") or "")))
+    if item is None or item.status == "draft":
+        raise ValidationFailed("支付申请编号不存在。")
+    kind = str(data.get("kind") or "")
+    if kind not in EVENT_KINDS:
+        raise ValidationFailed("kind 只能是 paid、returned 或 refunded。")
+    amount = parse_money(data.get("amount"), "金额", positive=True)
+    paid = sum((e.amount for e in item.events if e.kind == "paid"), Decimal("0"))
+    refunded = sum((e.amount for e in item.events if e.kind == "refunded"), Decimal("0"))
+    if kind == "paid" and paid - refunded + amount > item.amount:
+        raise ValidationFailed("支付金额超过申请金额。")
+    if kind == "refunded" and amount > paid - refunded:
+        raise ValidationFailed("退款金额超过已支付金额。")
+    try:
+        event_date = date.fromisoformat(str(data.get("date") or ""))
+    except ValueError as exc:
+        raise ValidationFailed("日期格式应为 YYYY-MM-DD。") from exc
+    session.add(PaymentEvent(event_id=event_id, application=item, kind=kind, amount=amount,
+                             event_date=event_date, voucher=str(data.get("voucher") or "")[:64]))
+    item.status = {"paid": "paid", "returned": "returned"}.get(kind, item.status)
+    session.commit()
+    return CallbackResult(False, item.status)
+
+
+def paid_totals(session: Session, spending_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """(已申请支付金额, 实际已支付) per 用款计划, in two grouped queries."""
+    requested = dict(session.execute(
+        select(PaymentApplication.spending_plan_id, func.sum(PaymentApplication.amount))
+        .where(PaymentApplication.spending_plan_id.in_(spending_ids),
+               PaymentApplication.status.in_(COUNTED))
+        .group_by(PaymentApplication.spending_plan_id)).all())
+    paid_rows = session.execute(
+        select(PaymentApplication.spending_plan_id, PaymentEvent.kind,
+               func.sum(PaymentEvent.amount))
+        .join(PaymentEvent.application)
+        .where(PaymentApplication.spending_plan_id.in_(spending_ids),
+               PaymentEvent.kind.in_(("paid", "refunded")))
+        .group_by(PaymentApplication.spending_plan_id, PaymentEvent.kind)).all()
+    paid: dict[int, Decimal] = {}
+    for pk, kind, total in paid_rows:
+        value = Decimal(str(total))
+        paid[pk] = paid.get(pk, Decimal("0")) + (value if kind == "paid" else -value)
+    return {pk: (Decimal(str(requested.get(pk) or 0)).quantize(Decimal("0.01")),
+                 paid.get(pk, Decimal("0")).quantize(Decimal("0.01"))) for pk in spending_ids}
+

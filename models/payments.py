@@ -1,0 +1,99 @@
+"""资金支付申请, the durable outbox to the budget execution system, and its callbacks."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_appbuilder import Model
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.timezone import utcnow
+from models.contracts import Contract
+from models.organisation import Unit
+from models.people import Operator
+from models.plans import MONEY, SpendingPlan
+
+
+class PaymentApplication(Model):
+    """资金支付申请 of one contract against one 用款计划 (or none for own funds)."""
+
+    __tablename__ = "payment_application"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False, index=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"), nullable=False,
+                                             index=True)
+    spending_plan_id: Mapped[int | None] = mapped_column(ForeignKey("spending_plan.id"),
+                                                         nullable=True, index=True)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    pay_to_migrant: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Snapshot of the paying account at 支付申请: later changes of the supplier don't rewrite it.
+    payee_name: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    payee_account: Mapped[str] = mapped_column(String(40), nullable=False, default="")
+    payee_bank: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    application_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
+    created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    sent_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    unit: Mapped[Unit] = relationship()
+    contract: Mapped[Contract] = relationship()
+    spending_plan: Mapped[SpendingPlan | None] = relationship()
+    created_by: Mapped[Operator] = relationship()
+    events: Mapped[list[PaymentEvent]] = relationship(back_populates="application",
+                                                      order_by="PaymentEvent.id")
+
+    def __repr__(self) -> str:
+        return self.application_no or f"支付申请（草稿）{self.id}"
+
+
+class PaymentEvent(Model):
+    """What the budget execution system reported: paid, returned or refunded (once per id)."""
+
+    __tablename__ = "payment_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    application_id: Mapped[int] = mapped_column(ForeignKey("payment_application.id"),
+                                                nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # paid, returned, refunded
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    event_date: Mapped[date] = mapped_column(Date, nullable=False)
+    voucher: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    received_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+    application: Mapped[PaymentApplication] = relationship(back_populates="events")
+
+
+class OutboxMessage(Model):
+    """A message to an outside system, kept until delivered; administrators can read it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("topic", "key", name="uq_outbox_topic_key"),
+        Index("ix_outbox_due", "status", "next_attempt_on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic: Mapped[str] = mapped_column(String(64), nullable=False)
+    key: Mapped[str] = mapped_column(String(64), nullable=False)
+    payload: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    next_attempt_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    delivered_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
