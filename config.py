@@ -76,6 +76,11 @@ def build_config() -> dict[str, object]:
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
         "LANGUAGES": {locale: {"flag": "cn", "name": "简体中文"}},
         "BUSINESS_TIMEZONE": "Asia/Shanghai",
+        # The budget execution system: where 支付申请 go (none: they wait in the outbox) and
+        # the token its callbacks must present.
+        "BUDGET_SYSTEM_URL": os.environ.get("BUDGET_SYSTEM_URL", ""),
+        "BUDGET_SYSTEM_TOKEN": os.environ.get("BUDGET_SYSTEM_TOKEN", ""),
+        "BUDGET_CALLBACK_TOKEN": os.environ.get("BUDGET_CALLBACK_TOKEN", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -17,6 +17,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(operators_cli)
     app.cli.add_command(workflows_cli)
+    app.cli.add_command(outbox_cli)
 
 
 @click.command("setup")
@@ -67,3 +68,15 @@ def create_admin(username: str, name: str, phone: str, password: str) -> None:
         raise click.ClickException(exc.message) from exc
     db.session.commit()
     click.echo(f"系统管理员 {username} 已创建。")
+
+
+outbox_cli = AppGroup("outbox", help="发件箱。")
+
+
+@outbox_cli.command("deliver")
+def outbox_deliver() -> None:
+    """Send the due outbox messages once (run it from cron or the scheduler)."""
+    from app.services.outbox import deliver_pending
+
+    delivered, failed = deliver_pending(db.session)
+    click.echo(f"已送达{delivered}条，未送达{failed}条。")

@@ -94,6 +94,10 @@ CONTRACT_FILING: tuple[Grant, ...] = (
     *grants("MigrantAccountView", CRUD),
     *menu("ContractManage", "ContractFiling", "MigrantAccounts"),
 )
+PAYMENTS: tuple[Grant, ...] = (
+    *grants("PaymentView", (*CRUD, "send", "can_print_form")),
+    *menu("PaymentManage", "Payments"),
+)
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
 
 
@@ -125,7 +129,7 @@ SUPPLIER = "supplier"
 POSTS: tuple[PostSpec, ...] = (
     PostSpec(CLERK, "经办岗", "purchaser",
              (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING,
-              *CHANGES, *CONTRACT_FILING)),
+              *CHANGES, *CONTRACT_FILING, *PAYMENTS)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
     PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
     PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
@@ -151,6 +155,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("intentions", "意向公开", INTENTIONS),
     FunctionSpec("plan_changes", "采购方式变更与用款计划调减", CHANGES),
     FunctionSpec("contract_filing", "合同备案", CONTRACT_FILING),
+    FunctionSpec("payments", "资金支付申请", PAYMENTS),
 )
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
@@ -191,6 +196,8 @@ PERMISSION_LABELS = {
     "can_retract": "撤回",
     "can_upload": "上传导入",
     "can_import": "接口导入",
+    "send": "支付申请",
+    "can_print_form": "打印支付申请表",
 }
 VIEW_LABELS = {
     "SystemAdmin": "系统管理",
@@ -264,6 +271,12 @@ VIEW_LABELS = {
     "SupplierManage": "供应商",
     "SupplierView": "供应商",
     "PublicContractView": "合同公告",
+    "PaymentManage": "支付管理",
+    "Payments": "资金支付申请",
+    "PaymentView": "资金支付申请",
+    "Outbox": "发件箱",
+    "OutboxView": "发件箱",
+    "BudgetCallbackApi": "预算执行系统回调",
 }
 
 

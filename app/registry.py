@@ -19,6 +19,7 @@ from views.contracts import ContractView, MigrantAccountView, PublicContractView
 from views.intentions import IntentionApi, IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
+from views.payments import BudgetCallbackApi, OutboxView, PaymentView
 from views.plans import CatalogueItemView, PlanQueryView, ProcurementPlanView
 from views.plans_api import ProcurementPlanApi
 from views.roles import UnitRoleApi, UnitRoleView
@@ -31,6 +32,7 @@ WORKBENCH = ("Workbench", _l("工作台"), "fa-tasks")
 INTENTIONS = ("Intentions", _l("意向公开"), "fa-bullseye")
 PLANS = ("PlanManage", _l("计划管理"), "fa-clipboard-list")
 CONTRACTS = ("ContractManage", _l("合同管理"), "fa-file-contract")
+PAYMENTS = ("PaymentManage", _l("支付管理"), "fa-money-check-alt")
 SUPERVISION = ("Supervision", _l("监督管理"), "fa-gavel")
 SYSTEM = ("SystemAdmin", _l("系统管理"), "fa-cogs")
 PERMISSIONS = ("Permissions", _l("操作权限"), "fa-user-shield")
@@ -100,6 +102,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, MigrantAccountView, "MigrantAccounts", _l("农民工工资专用账户"),
          "fa-hard-hat", CONTRACTS)
     appbuilder.add_view_no_menu(PublicContractView)
+    _add(appbuilder, PaymentView, "Payments", _l("资金支付申请"), "fa-money-bill", PAYMENTS)
 
     _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
          "fa-file-signature", SUPERVISION)
@@ -114,6 +117,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, PostView, "PostList", _l("岗位"), "fa-id-badge", SYSTEM)
     _add(appbuilder, CatalogueItemView, "CatalogueManage", _l("品目管理"), "fa-list", SYSTEM)
     _add(appbuilder, SupplierView, "SupplierManage", _l("供应商"), "fa-store", SYSTEM)
+    _add(appbuilder, OutboxView, "Outbox", _l("发件箱"), "fa-paper-plane", SYSTEM)
 
     _add(appbuilder, UnitRoleView, "RoleManage", _l("角色定制"), "fa-user-tag", PERMISSIONS)
     _add(appbuilder, OperatorView, "OperatorManage", _l("操作人员管理"), "fa-user", PERMISSIONS)
@@ -122,6 +126,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(BidChangeFilingApi)
     appbuilder.add_api(BidChangeAnnouncementApi)
     appbuilder.add_api(ProcurementPlanApi)
+    appbuilder.add_api(BudgetCallbackApi)
     appbuilder.add_api(IntentionApi)
     appbuilder.add_api(SpendingPlanApi)
     appbuilder.add_api(OperatorApi)

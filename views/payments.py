@@ -1,0 +1,149 @@
+"""支付管理 → 资金支付申请 (支付申请, 支付申请表), the outbox and the budget system callback."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask_appbuilder import expose, has_access
+from flask_appbuilder.actions import action
+from flask_appbuilder.api import BaseApi
+from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_babel import lazy_gettext as _l
+
+from app.scope import UNIT_SCOPE, current_operator
+from app.services import payments
+from app.services.errors import ServiceError
+from app.services.records import money
+from models import Contract, OutboxMessage, PaymentApplication
+from views.base import ChineseApiErrors, ServiceModelView
+
+STATUS = {"draft": "草稿", "sent": "已发送预算执行系统", "paid": "已支付", "returned": "已退回"}
+
+
+class FilterFiledContracts(BaseFilter):
+    """The unit's contracts that have been filed (备案及公告)."""
+
+    name = "本单位已备案合同"
+
+    def apply(self, query: Any, value: Any) -> Any:
+        user = current_operator()
+        return query.filter(Contract.unit_id == (user.unit_id if user else None),
+                            Contract.status.in_(("in_review", "completed")))
+
+
+class PaymentView(ServiceModelView):
+    """资金支付申请."""
+
+    datamodel = SQLAInterface(PaymentApplication)
+    base_filters = UNIT_SCOPE
+    list_title = show_title = _l("资金支付申请")
+    add_title = _l("提交支付")
+    edit_title = _l("修改支付申请")
+    list_columns = ["application_no", "contract", "amount", "pay_to_migrant", "status", "sent_on"]
+    show_columns = ["application_no", "contract", "spending_plan", "amount", "pay_to_migrant",
+                    "payee_name", "payee_account", "payee_bank", "status", "sent_on"]
+    add_columns = edit_columns = ["contract", "spending_plan", "amount", "pay_to_migrant"]
+    search_columns = ["application_no", "contract"]
+    base_order = ("created_on", "desc")
+    label_columns = {
+        "application_no": _l("支付申请编号"), "contract": _l("合同"),
+        "spending_plan": _l("用款计划"),
+        "amount": _l("本次申请支付金额（元）"), "pay_to_migrant": _l("是否支付农民工账户"),
+        "payee_name": _l("收款户名"), "payee_account": _l("收款账号"), "payee_bank": _l("开户银行"),
+        "status": _l("状态"), "sent_on": _l("申请时间"),
+    }
+    description_columns = {
+        "pay_to_migrant": _l(
+            "工程类项目：是，支付到农民工工资专用账户；否，支付到供应商备案账户。"),
+    }
+    add_form_query_rel_fields = edit_form_query_rel_fields = {
+        "contract": [["id", FilterFiledContracts, None]],
+    }
+    formatters_columns = {"amount": money, "status": lambda s: STATUS.get(s, s)}
+
+    def check_add(self, item: PaymentApplication) -> None:
+        payments.prepare_payment(self.db_session, item, self.actor, creating=True)
+
+    def check_update(self, item: PaymentApplication) -> None:
+        payments.prepare_payment(self.db_session, item, self.actor, creating=False)
+
+    def check_delete(self, item: PaymentApplication) -> None:
+        if item.status != "draft":
+            raise ServiceError("已发送的支付申请不能删除。")
+
+    @action("send", _l("支付申请"), _l("确定发送到预算执行系统吗？"), "fa-paper-plane",
+            multiple=False)
+    def send(self, item: PaymentApplication) -> Response:
+        try:
+            payments.send_payment(self.db_session, item, self.actor)
+        except ServiceError as exc:
+            self.db_session.rollback()
+            flash(exc.message, "danger")
+        else:
+            flash(f"支付申请{item.application_no}已发送预算执行系统。", "success")
+        return redirect(url_for(".show", pk=item.id))
+
+    @expose("/print/<int:pk>")
+    @has_access
+    def print_form(self, pk: int) -> str:
+        """支付申请表: a print layout with the paying account and the amounts."""
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            abort(404)
+        return self.render_template("payments/print.html", item=item, money=money,
+                                    status=STATUS.get(item.status, item.status))
+
+
+class OutboxView(ServiceModelView):
+    """发件箱: what was sent to outside systems, and what still waits (administrators)."""
+
+    datamodel = SQLAInterface(OutboxMessage)
+    base_permissions = ["can_list", "can_show"]
+    list_title = show_title = _l("发件箱")
+    list_columns = ["topic", "key", "status", "attempts", "next_attempt_on", "last_error"]
+    show_columns = [*list_columns, "payload", "created_on", "delivered_on"]
+    search_columns = ["topic", "key", "status"]
+    base_order = ("id", "desc")
+    label_columns = {
+        "topic": _l("主题"), "key": _l("业务编号"), "status": _l("状态"),
+        "attempts": _l("尝试次数"),
+        "next_attempt_on": _l("下次发送时间"), "last_error": _l("最近错误"), "payload": _l("内容"),
+        "created_on": _l("创建时间"), "delivered_on": _l("送达时间"),
+    }
+    formatters_columns = {"status": lambda s: {"pending": "待发送", "delivered": "已送达",
+                                               "failed": "发送失败"}.get(s, s)}
+
+
+class BudgetCallbackApi(ChineseApiErrors, BaseApi):
+    """The budget execution system reports payments here (token in X-Budget-Token)."""
+
+    resource_name = "budget_callback"
+    openapi_spec_tag = "预算执行系统回调"
+
+    @expose("/payment", methods=["POST"])
+    def payment(self) -> Response:
+        """A payment, return or refund; repeating an event_id changes nothing.
+        ---
+        post:
+          responses:
+            200:
+              description: 已处理（重复的 event_id 返回 duplicate=true）
+            401:
+              description: 令牌无效
+            422:
+              description: 内容不正确
+        """
+        expected = current_app.config.get("BUDGET_CALLBACK_TOKEN", "")
+        given = request.headers.get("X-Budget-Token", "")
+        if not expected or not hmac.compare_digest(expected, given):
+            return self.response_401()
+        session = self.appbuilder.session
+        try:
+            result = payments.record_event(session, request.get_json(silent=True) or {})
+        except ServiceError as exc:
+            session.rollback()
+            return self.response(exc.status, message=exc.message)
+        return self.response(200, duplicate=result.duplicate, status=result.status)
