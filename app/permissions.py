@@ -87,15 +87,20 @@ PLAN_FILING: tuple[Grant, ...] = (
 CHANGES: tuple[Grant, ...] = (
     *grants("MethodChangeView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("SpendingReductionView", (*CRUD, "submit", "withdraw")),
+    *grants("MethodChangeApi", ("can_get", "can_submit", "can_withdraw", "can_history")),
+    *grants("SpendingReductionApi", ("can_get", "can_post", "can_put", "can_submit",
+                                     "can_withdraw", "can_history")),
     *menu("PlanManage", "MethodChange", "SpendingReduction"),
 )
 CONTRACT_FILING: tuple[Grant, ...] = (
     *grants("ContractView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("MigrantAccountView", CRUD),
+    *grants("ContractApi", ("can_get", "can_submit", "can_withdraw", "can_history")),
     *menu("ContractManage", "ContractFiling", "MigrantAccounts"),
 )
 PAYMENTS: tuple[Grant, ...] = (
     *grants("PaymentView", (*CRUD, "send", "can_print_form")),
+    *grants("PaymentApi", ("can_get", "can_post", "can_put", "can_send")),
     *menu("PaymentManage", "Payments"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
@@ -198,6 +203,7 @@ PERMISSION_LABELS = {
     "can_import": "接口导入",
     "send": "支付申请",
     "can_print_form": "打印支付申请表",
+    "can_send": "接口支付申请",
 }
 VIEW_LABELS = {
     "SystemAdmin": "系统管理",
@@ -277,6 +283,10 @@ VIEW_LABELS = {
     "Outbox": "发件箱",
     "OutboxView": "发件箱",
     "BudgetCallbackApi": "预算执行系统回调",
+    "ContractApi": "合同备案接口",
+    "PaymentApi": "资金支付申请接口",
+    "MethodChangeApi": "采购方式变更接口",
+    "SpendingReductionApi": "用款计划调减接口",
 }
 
 

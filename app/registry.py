@@ -16,6 +16,7 @@ from app.timezone import to_business
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
 from views.changes import MethodChangeView, SpendingReductionView
 from views.contracts import ContractView, MigrantAccountView, PublicContractView, SupplierView
+from views.contracts_api import ContractApi, MethodChangeApi, PaymentApi, SpendingReductionApi
 from views.intentions import IntentionApi, IntentionView
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
@@ -127,6 +128,8 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(BidChangeAnnouncementApi)
     appbuilder.add_api(ProcurementPlanApi)
     appbuilder.add_api(BudgetCallbackApi)
+    for api in (ContractApi, PaymentApi, MethodChangeApi, SpendingReductionApi):
+        appbuilder.add_api(api)
     appbuilder.add_api(IntentionApi)
     appbuilder.add_api(SpendingPlanApi)
     appbuilder.add_api(OperatorApi)

@@ -119,6 +119,8 @@ class WorkflowRecordApi(ServiceRestApi):
     """``/<id>/submit``, ``/<id>/withdraw`` and ``/<id>/history`` for a workflow record."""
 
     record_type: str
+    # What 提交 does: send into the chain (a contract also publishes its announcement).
+    submit_with = staticmethod(flow.submit_record)
 
     def _record(self, pk: int) -> Any:
         return self.datamodel.get(pk, self._base_filters)
@@ -147,7 +149,7 @@ class WorkflowRecordApi(ServiceRestApi):
             200:
               description: 新状态
         """
-        return self._flow(pk, flow.submit_record)
+        return self._flow(pk, self.submit_with)
 
     @expose("/<int:pk>/withdraw", methods=["POST"])
     @protect()
