@@ -44,3 +44,20 @@ class UnitScopeFilter(BaseFilter):
 
 
 UNIT_SCOPE = [["unit_id", UnitScopeFilter, None]]
+
+
+def own_unit_choices(model: Any, *conditions: Any, label: str = "本单位") -> list[list[Any]]:
+    """``*_query_rel_fields`` entry offering only the current operator's unit's records.
+
+    :param model: the related model; its ``unit_id`` decides
+    :param conditions: further SQLAlchemy conditions, e.g. ``Plan.status == "completed"``
+    """
+
+    class OwnUnitFilter(BaseFilter):
+        name = label
+
+        def apply(self, query: Any, value: Any) -> Any:
+            user = current_operator()
+            return query.filter(model.unit_id == (user.unit_id if user else None), *conditions)
+
+    return [["id", OwnUnitFilter, None]]

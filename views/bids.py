@@ -7,12 +7,11 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE, current_operator, own_unit_choices
 from app.services import bids
 from app.services import workflow as flow
 from app.services.errors import ServiceError
@@ -37,17 +36,7 @@ FILING_LABELS = {
 }
 
 
-class FilterOwnProjects(BaseFilter):
-    """Projects of the current operator's unit."""
-
-    name = "本单位项目"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        user = current_operator()
-        return query.filter(Project.unit_id == (user.unit_id if user else None))
-
-
-OWN_PROJECTS = {"project": [["id", FilterOwnProjects, None]]}
+OWN_PROJECTS = {"project": own_unit_choices(Project, label="本单位项目")}
 
 
 class ProjectView(ServiceModelView):

@@ -2,42 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Response, request
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import changes
 from app.services.records import money, status_label
 from models import MethodChange, ProcurementPlan, SpendingPlan, SpendingReduction
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
 
-
-class FilterOwnCompletedPlans(BaseFilter):
-    """The unit's completed plans: the projects whose procurement may have failed."""
-
-    name = "本单位已备案项目"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        user = current_operator()
-        return query.filter(ProcurementPlan.unit_id == (user.unit_id if user else None),
-                            ProcurementPlan.status == "completed")
-
-
-class FilterOwnSpendingPlans(BaseFilter):
-    """The unit's spending plans."""
-
-    name = "本单位用款计划"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        user = current_operator()
-        return query.filter(SpendingPlan.unit_id == (user.unit_id if user else None))
+COMPLETED_PLANS = own_unit_choices(ProcurementPlan, ProcurementPlan.status == "completed",
+                                   label="本单位已备案项目")
 
 
 class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
@@ -65,7 +44,7 @@ class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
         "attachment": FileField(_l("变更相关附件"), description=_l("PDF、JPG 或 PNG 文件。")),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "plan": [["id", FilterOwnCompletedPlans, None]],
+        "plan": COMPLETED_PLANS,
     }
     formatters_columns = {"status": status_label}
     show_template = "workflow/record_show.html"
@@ -109,7 +88,7 @@ class SpendingReductionView(WorkflowActionsMixin, ServiceModelView):
         "created_by": _l("经办人"), "unit": _l("申请单位"), "completed_on": _l("完成时间"),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "spending_plan": [["id", FilterOwnSpendingPlans, None]],
+        "spending_plan": own_unit_choices(SpendingPlan, label="本单位用款计划"),
     }
     formatters_columns = {"status": status_label, "amount": money}
     show_template = "workflow/record_show.html"

@@ -21,7 +21,7 @@ from app.services.records import money, status_label
 from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, SpendingPlan, Supplier
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
-from views.changes import FilterOwnCompletedPlans
+from views.changes import COMPLETED_PLANS
 
 SUPPLIER_LABELS = {
     "name": _l("供应商名称"), "credit_code": _l("统一社会信用代码"), "contact_name": _l("联系人"),
@@ -54,7 +54,7 @@ class SupplierView(ServiceModelView):
 
 
 class FilterOwnPlanItems(BaseFilter):
-    """采购内容 lines of the unit's completed plans."""
+    """采购内容 lines of the unit's completed plans (a line has no unit of its own)."""
 
     name = "本单位备案明细"
 
@@ -79,7 +79,7 @@ class MigrantAccountView(ServiceModelView):
     label_columns = {"plan": _l("工程项目"), "account_name": _l("户名"), "account_no": _l("账号"),
                      "bank_name": _l("开户行"), "contractor": _l("施工总承包单位")}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "plan": [["id", FilterOwnCompletedPlans, None]],
+        "plan": COMPLETED_PLANS,
     }
 
     def check_add(self, item: MigrantAccount) -> None:
@@ -130,7 +130,7 @@ class ContractView(WorkflowActionsMixin, ServiceModelView):
         "contract_file": FileField(_l("签订的合同文本"), description=_l("PDF、JPG 或 PNG 文件。")),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "plan": [["id", FilterOwnCompletedPlans, None]],
+        "plan": COMPLETED_PLANS,
         "items": [["id", FilterOwnPlanItems, None]],
     }
     formatters_columns = {"status": status_label, "amount": money}

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.api import BaseApi
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
 from app.services.errors import ServiceError
 from app.services.records import money
@@ -21,17 +19,6 @@ from models import Contract, OutboxMessage, PaymentApplication
 from views.base import ChineseApiErrors, ServiceModelView
 
 STATUS = {"draft": "草稿", "sent": "已发送预算执行系统", "paid": "已支付", "returned": "已退回"}
-
-
-class FilterFiledContracts(BaseFilter):
-    """The unit's contracts that have been filed (备案及公告)."""
-
-    name = "本单位已备案合同"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        user = current_operator()
-        return query.filter(Contract.unit_id == (user.unit_id if user else None),
-                            Contract.status.in_(("in_review", "completed")))
 
 
 class PaymentView(ServiceModelView):
@@ -60,7 +47,8 @@ class PaymentView(ServiceModelView):
             "工程类项目：是，支付到农民工工资专用账户；否，支付到供应商备案账户。"),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "contract": [["id", FilterFiledContracts, None]],
+        "contract": own_unit_choices(
+            Contract, Contract.status.in_(("in_review", "completed")), label="本单位已备案合同"),
     }
     formatters_columns = {"amount": money, "status": lambda s: STATUS.get(s, s)}
 
