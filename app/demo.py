@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.demo_flows import load_suppliers
+from app.demo_flows import load_projects, load_suppliers
 from app.permissions import SYS_ADMIN
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_region, validate_unit
@@ -201,4 +201,5 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     session.commit()
     load_suppliers(session)
     session.commit()
+    load_projects(session)
     return accounts

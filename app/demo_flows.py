@@ -1,12 +1,23 @@
-"""Demo suppliers, created through the same validation as any other."""
+"""Demo suppliers and projects, created through the same services as any other."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services import contracts, plans
+from app.services import workflow as flow
 from app.services.contracts import validate_supplier
-from models import Operator, Supplier
+from models import (
+    CatalogueItem,
+    MigrantAccount,
+    Operator,
+    ProcurementPlan,
+    SpendingPlan,
+    Supplier,
+    WorkflowTask,
+)
+from workflow import Decision
 
 SUPPLIERS = (  # name, 统一社会信用代码 (valid check digits), contact, legal representative
     ("河南中原建设工程有限公司", "91410100MA440A1B2D", "王建国", "张中原"),
@@ -33,3 +44,47 @@ def load_suppliers(session: Session) -> list[Supplier]:
         found.append(supplier)
     session.flush()
     return found
+
+
+# Completed plans of pds_clerk's unit, ready for 合同备案, 支付 and 采购方式失败变更:
+# (project, 品目, amount, method). All are paid from the unit's second 用款计划.
+PROJECTS = (
+    ("教学楼维修改造工程", "B07000000", "1280000.00", "open_tender"),
+    ("办公家具采购项目", "A05010201", "300000.00", "open_tender"),
+    ("校园信息化运维服务项目（竞争性磋商失败）", "C16000000", "600000.00", "consultation"),
+    ("校医室医疗设备采购项目（公开招标失败）", "A02320000", "800000.00", "open_tender"),
+)
+APPROVERS = ("pds_internal", "pds_competent", "pds_div_first", "pds_div_review")
+
+
+def load_projects(session: Session) -> list[ProcurementPlan]:
+    """Completed 平顶山 plans (an engineering one with its wage account) through the chain."""
+    clerk = _operator(session, "pds_clerk")
+    spending = session.scalar(select(SpendingPlan.id).where(SpendingPlan.unit_id == clerk.unit_id)
+                              .order_by(SpendingPlan.external_no.desc()))
+    done = []
+    for name, code, amount, method in PROJECTS:
+        item = session.scalar(select(CatalogueItem.id).where(CatalogueItem.code == code))
+        plan = plans.save_plan(session, clerk, plans.PlanInput(
+            project_name=f"{clerk.unit.name}{name}", fund_source="spending_plan",
+            fiscal_amount=amount, items=[plans.ItemInput(
+                item, "1", amount, method, "符合法定情形" if method != "open_tender" else "",
+                "decentralised")],
+            fundings={spending: amount}), {})
+        flow.submit_record(session, plans.RECORD, plan, clerk)
+        for username in APPROVERS:
+            task = session.scalar(select(WorkflowTask).where(
+                WorkflowTask.instance_id == flow.instance_of(session, plans.RECORD, plan.id).id,
+                WorkflowTask.status == "open"))
+            flow.act_on_task(session, task.id, _operator(session, username),
+                             Decision("approve", "同意"), task.version)
+        done.append(plan)
+    engineering = done[0]
+    account = MigrantAccount(
+        plan_id=engineering.id, account_name="河南中原建设工程有限公司农民工工资专户",
+        account_no="4100100201000888888", bank_name="中国银行平顶山分行",
+        contractor=session.scalar(select(Supplier).order_by(Supplier.id)))
+    contracts.prepare_migrant_account(session, account, clerk)
+    session.add(account)
+    session.commit()
+    return done

@@ -9,7 +9,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from models import BidChangeAnnouncement, BidChangeFiling, Project, Unit, WorkflowTask
+from models import (
+    BidChangeAnnouncement,
+    BidChangeFiling,
+    Project,
+    Unit,
+    WorkflowInstance,
+    WorkflowTask,
+)
 
 PDF = b"%PDF-1.4\n% test\n"
 ADD = "/bidchangefilingview/add"
@@ -144,7 +151,10 @@ def test_review_page_keeps_the_opinion_and_refuses_a_second_act(
     again = text(review(internal, task, action="approve", opinion="再次"))
     assert "该任务已被处理" in again
     with app.app_context():
-        count = app.appbuilder.session.scalar(select(func.count(WorkflowTask.id)))
+        count = app.appbuilder.session.scalar(
+            select(func.count(WorkflowTask.id)).join(WorkflowInstance)
+            .where(WorkflowInstance.record_id == filed,
+                   WorkflowInstance.record_type == "bid_change_filing"))
     assert count == 2  # the internal review and the supervision task it opened
 
 

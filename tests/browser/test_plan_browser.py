@@ -7,11 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import func, select
 
 from app.timezone import business_today
-from models import Operator, ProcurementPlan
+from models import Operator, ProcurementPlan, Unit
 from tests.browser.conftest import open_menu, sign_in, switch_to
+from tests.support.plans import issued_numbers
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -87,8 +89,10 @@ def list_row(page, project: str):
 
 
 def plans(db_session) -> int:
+    """Plans of zz_clerk's unit."""
     db_session.expire_all()
-    return db_session.scalar(select(func.count()).select_from(ProcurementPlan))
+    return db_session.scalar(select(func.count(ProcurementPlan.id)).join(Unit)
+                             .where(Unit.name == UNIT))
 
 
 def approve(page, username: str, step: str, label: str, record: list[str],
@@ -257,8 +261,9 @@ def test_refused_submit_creates_no_plan(page, db_session) -> None:
     assert plans(db_session) == 0
 
 
-def test_other_region_plan_goes_through_internal_review(page) -> None:
+def test_other_region_plan_goes_through_internal_review(app: Flask, page) -> None:
     """平顶山市: no intention question; 内部审核 → 主管单位 (subordinate unit) → 业务处室."""
+    issued = issued_numbers(app)
     unit = "平顶山市第一中学"
     sign_in(page, "pds_clerk")
     open_add_form(page)
@@ -275,4 +280,4 @@ def test_other_region_plan_goes_through_internal_review(page) -> None:
     switch_to(page, "pds_clerk")
     open_menu(page, "计划管理", "采购计划备案")
     row = list_row(page, "实验室家具采购").inner_text()
-    assert "已完成" in row and f"平财招标采购-{business_today().year}-1" in row
+    assert "已完成" in row and f"平财招标采购-{business_today().year}-{issued + 1}" in row

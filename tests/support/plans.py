@@ -11,7 +11,16 @@ from werkzeug.datastructures import FileStorage
 
 from app.services import plans
 from app.services import workflow as flow
-from models import CatalogueItem, Intention, Operator, SpendingPlan, WorkflowTask
+from app.timezone import business_today
+from models import (
+    CatalogueItem,
+    Intention,
+    Operator,
+    PlanNumberSequence,
+    Region,
+    SpendingPlan,
+    WorkflowTask,
+)
 from workflow import Decision
 
 
@@ -81,3 +90,13 @@ def current_step(app: Flask, plan_id: int) -> tuple[str, str | None]:
         instance = flow.instance_of(app.appbuilder.session, plans.RECORD, plan_id)
         return instance.status, instance.step
 
+
+
+def issued_numbers(app: Flask, region: str = "pds", short: str = "招标") -> int:
+    """How many plan numbers the region has issued this year for the method (demo data uses some)."""
+    with app.app_context():
+        session = app.appbuilder.session
+        return session.scalar(
+            select(PlanNumberSequence.last_value).join(Region)
+            .where(Region.code == region, PlanNumberSequence.method_short == short,
+                   PlanNumberSequence.year == business_today().year)) or 0
