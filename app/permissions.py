@@ -87,7 +87,8 @@ PLAN_FILING: tuple[Grant, ...] = (
 CHANGES: tuple[Grant, ...] = (
     *grants("MethodChangeView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("SpendingReductionView", (*CRUD, "submit", "withdraw")),
-    *grants("MethodChangeApi", ("can_get", "can_submit", "can_withdraw", "can_history")),
+    *grants("MethodChangeApi", ("can_get", "can_post", "can_put", "can_submit", "can_withdraw",
+                                "can_history")),
     *grants("SpendingReductionApi", ("can_get", "can_post", "can_put", "can_submit",
                                      "can_withdraw", "can_history")),
     *menu("PlanManage", "MethodChange", "SpendingReduction"),
@@ -95,7 +96,8 @@ CHANGES: tuple[Grant, ...] = (
 CONTRACT_FILING: tuple[Grant, ...] = (
     *grants("ContractView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("MigrantAccountView", CRUD),
-    *grants("ContractApi", ("can_get", "can_submit", "can_withdraw", "can_history")),
+    *grants("ContractApi", ("can_get", "can_post", "can_put", "can_submit", "can_withdraw",
+                            "can_history")),
     *menu("ContractManage", "ContractFiling", "MigrantAccounts"),
 )
 PAYMENTS: tuple[Grant, ...] = (

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
+from marshmallow import Schema
 
 from app.errors import MESSAGES
 from app.scope import current_operator
 from app.services.errors import ServiceError
 from app.timezone import to_business
+from views.api_messages import chinese
 from views.fields import repair_form
 
 
@@ -117,7 +120,8 @@ class ChineseApiErrors:
     """FAB's API answers errors in English ("Fatal error", "Not found"); these say it in Chinese."""
 
     def response_400(self, message: Any = None) -> Response:
-        return self.response(400, message=message or MESSAGES[400])  # type: ignore[attr-defined]
+        return self.response(  # type: ignore[attr-defined]
+            400, message=chinese(message) if message else MESSAGES[400])
 
     def response_401(self) -> Response:
         return self.response(401, message=MESSAGES[401])  # type: ignore[attr-defined]
@@ -127,6 +131,10 @@ class ChineseApiErrors:
 
     def response_404(self) -> Response:
         return self.response(404, message=MESSAGES[404])  # type: ignore[attr-defined]
+
+    def response_422(self, message: Any = None) -> Response:
+        return self.response(  # type: ignore[attr-defined]
+            422, message=chinese(message) if message else "请求内容无法处理。")
 
     def response_500(self, message: Any = None) -> Response:
         # The cause is logged by FAB; the caller learns nothing about the internals.
@@ -165,3 +173,14 @@ class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
 
     def delete_headless(self, pk: Any) -> Response:
         return self._service_call(super().delete_headless, pk)
+
+
+def request_body(schema: Schema) -> dict[str, Any]:
+    """The JSON body, or with files a multipart request whose part ``data`` holds the JSON.
+
+    :raises ValidationError: when the body breaks the schema
+    :raises ValueError: when ``data`` is not JSON
+    """
+    raw = request.form.get("data") if request.files or request.form else None
+    payload = json.loads(raw) if raw else (request.get_json(silent=True) or {})
+    return schema.load(payload)

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, request
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
-from flask_appbuilder.fields import QuerySelectField
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from sqlalchemy import select
-from wtforms import StringField
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import contracts
 from app.services.records import money, status_label
-from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, SpendingPlan, Supplier
+from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, Supplier
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
 from views.changes import COMPLETED_PLANS
+from views.contract_form import FUNDINGS, FundingFieldsMixin
 
 SUPPLIER_LABELS = {
     "name": _l("供应商名称"), "credit_code": _l("统一社会信用代码"), "contact_name": _l("联系人"),
@@ -88,14 +86,7 @@ class MigrantAccountView(ServiceModelView):
     check_update = check_add
 
 
-def _own_spending_plans() -> Any:
-    user = current_operator()
-    return current_app.appbuilder.session.scalars(select(SpendingPlan).where(
-        SpendingPlan.unit_id == (user.unit_id if user else None)).order_by(
-        SpendingPlan.external_no))
-
-
-class ContractView(WorkflowActionsMixin, ServiceModelView):
+class ContractView(FundingFieldsMixin, WorkflowActionsMixin, ServiceModelView):
     """合同备案: 新增 → 保存 → 备案及公告 (publishes the announcement and starts the review)."""
 
     record_type = contracts.RECORD
@@ -109,7 +100,7 @@ class ContractView(WorkflowActionsMixin, ServiceModelView):
                     "total_contracts", "total_amount", "file_name", "status", "announced_on"]
     add_columns = edit_columns = [
         "plan", "items", "code", "name", "supplier", "amount", "signed_on", "total_contracts",
-        "total_amount", "funding_plan", "funding_amount", "contract_file",
+        "total_amount", FUNDINGS, "contract_file",
     ]
     search_columns = ["code", "name", "supplier"]
     base_order = ("created_on", "desc")
@@ -117,16 +108,10 @@ class ContractView(WorkflowActionsMixin, ServiceModelView):
         "plan": _l("采购项目"), "items": _l("备案明细"), "code": _l("合同编号"),
         "name": _l("合同名称"), "supplier": _l("供应商"), "amount": _l("合同金额（元）"),
         "signed_on": _l("签订日期"), "total_contracts": _l("项目总合同份数"),
-        "total_amount": _l("合同总金额（元）"), "funding_plan": _l("用款计划"),
-        "funding_amount": _l("本合同拟使用计划金额（元）"), "contract_file": _l("签订的合同文本"),
+        "total_amount": _l("合同总金额（元）"), "contract_file": _l("签订的合同文本"),
         "file_name": _l("合同文本"), "status": _l("状态"), "announced_on": _l("公告时间"),
     }
     add_form_extra_fields = edit_form_extra_fields = {
-        "funding_plan": QuerySelectField(_l("用款计划"), query_func=_own_spending_plans,
-                                         get_pk_func=lambda plan: plan.id, allow_blank=True,
-                                         blank_text="（不使用用款计划）"),
-        "funding_amount": StringField(_l("本合同拟使用计划金额（元）"),
-                                      description=_l("累计不可大于该项目申请使用计划金额。")),
         "contract_file": FileField(_l("签订的合同文本"), description=_l("PDF、JPG 或 PNG 文件。")),
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
@@ -136,23 +121,16 @@ class ContractView(WorkflowActionsMixin, ServiceModelView):
     formatters_columns = {"status": status_label, "amount": money}
     show_template = "workflow/record_show.html"
 
-    def _fundings(self) -> dict[int, str]:
-        chosen = request.form.get("funding_plan", "")
-        return {int(chosen): request.form.get("funding_amount", "")} if chosen.isdigit() else {}
+    def _prepare(self, item: Contract, creating: bool) -> None:
+        contracts.prepare_contract(self.db_session, item, self.actor,
+                                   request.files.get("contract_file"), self.posted_fundings(),
+                                   creating)
 
     def check_add(self, item: Contract) -> None:
-        contracts.prepare_contract(self.db_session, item, self.actor,
-                                   request.files.get("contract_file"), self._fundings(), True)
+        self._prepare(item, creating=True)
 
     def check_update(self, item: Contract) -> None:
-        contracts.prepare_contract(self.db_session, item, self.actor,
-                                   request.files.get("contract_file"), self._fundings(), False)
-
-    def prefill_form(self, form: Any, pk: Any) -> None:
-        item = self.datamodel.get(pk, self._base_filters)
-        if item is not None and item.fundings:
-            form.funding_plan.data = item.fundings[0].spending_plan
-            form.funding_amount.data = str(item.fundings[0].amount)
+        self._prepare(item, creating=False)
 
     @action("submit", _l("备案及公告"), _l("确定备案并发布合同公告吗？"), "fa-bullhorn")
     def submit(self, items: Any) -> Response:

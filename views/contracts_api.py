@@ -2,31 +2,88 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import changes, contracts, payments
-from app.services.errors import ServiceError
-from models import Contract, MethodChange, PaymentApplication, SpendingReduction
+from app.services.errors import ServiceError, ValidationFailed
+from models import (
+    Contract,
+    Method,
+    MethodChange,
+    PaymentApplication,
+    PlanItem,
+    SpendingReduction,
+    Supplier,
+)
 from views.base import ServiceRestApi
+from views.upload_api import UploadRecordApi
 from views.workflow_api import WorkflowRecordApi
 
 READ_AND_FLOW = ["can_get", "can_submit", "can_withdraw", "can_history"]
 
 
-class ContractApi(WorkflowRecordApi):
-    """合同备案: read; 提交 is 备案及公告 (the contract file is uploaded in the panel)."""
+class FundingSchema(Schema):
+    """本合同拟使用计划金额 for one 用款计划."""
+
+    spending_plan_id = fields.Integer(required=True)
+    amount = fields.String(required=True)
+
+
+class ContractBodySchema(Schema):
+    """Body of ``POST``/``PUT /api/v1/contract/``; amounts are strings (Decimal)."""
+
+    plan_id = fields.Integer(required=True)
+    item_ids = fields.List(fields.Integer(), required=True)
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    supplier_id = fields.Integer(required=True)
+    amount = fields.String(required=True)
+    signed_on = fields.Date(required=True)
+    total_contracts = fields.Integer(required=True)
+    total_amount = fields.String(required=True)
+    fundings = fields.List(fields.Nested(FundingSchema), load_default=list)
+
+
+class MethodChangeBodySchema(Schema):
+    """Body of ``POST``/``PUT /api/v1/method_change/``."""
+
+    plan_id = fields.Integer(required=True)
+    new_method = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+def method_of(value: str) -> Method:
+    """A 采购方式 by its code (``consultation``) or its Chinese name (竞争性磋商).
+
+    :raises ValidationFailed: naming the valid choices
+    """
+    for method in Method:
+        if value in (method.name, method.value):
+            return method
+    raise ValidationFailed(f"采购方式无效，可选：{'、'.join(m.value for m in Method)}。")
+
+
+class ContractApi(UploadRecordApi):
+    """合同备案: create and change drafts (file part ``contract_file``); 提交 is 备案及公告."""
 
     resource_name = "contract"
     record_type = contracts.RECORD
     submit_with = staticmethod(contracts.file_and_announce)
     datamodel = SQLAInterface(Contract)
     base_filters = UNIT_SCOPE
-    base_permissions = READ_AND_FLOW
+    base_permissions = [*READ_AND_FLOW, "can_post", "can_put"]
+    body_schema = ContractBodySchema
+    file_part = "contract_file"
     list_columns = show_columns = [
         "id", "code", "name", "plan.plan_number", "supplier.name", "supplier.credit_code",
         "amount", "signed_on", "total_contracts", "total_amount", "status", "announced_on",
@@ -34,19 +91,46 @@ class ContractApi(WorkflowRecordApi):
     list_title = show_title = _l("合同备案")
     openapi_spec_tag = "合同备案"
 
+    def fill(self, item: Contract, data: dict[str, Any]) -> None:
+        lines = list(self.db_session.scalars(
+            select(PlanItem).where(PlanItem.id.in_(data["item_ids"]))))
+        if not lines or len(lines) != len(set(data["item_ids"])):
+            raise ValidationFailed("请选择该采购计划的备案明细（采购内容）。")
+        supplier = self.db_session.get(Supplier, data["supplier_id"])
+        if supplier is None:
+            raise ValidationFailed("请选择供应商。")
+        item.plan_id, item.items, item.supplier = data["plan_id"], lines, supplier
+        for key in ("code", "name", "amount", "signed_on", "total_contracts", "total_amount"):
+            setattr(item, key, data[key])
 
-class MethodChangeApi(WorkflowRecordApi):
-    """采购方式失败变更: read, submit, withdraw, history (attachments through the panel)."""
+    def prepare(self, item: Contract, upload: FileStorage | None, data: dict[str, Any],
+                creating: bool) -> None:
+        fundings = {f["spending_plan_id"]: f["amount"] for f in data["fundings"]}
+        contracts.prepare_contract(self.db_session, item, self.actor, upload, fundings, creating)
+
+
+class MethodChangeApi(UploadRecordApi):
+    """采购方式失败变更: create and change drafts (file part ``attachment``), submit, history."""
 
     resource_name = "method_change"
     record_type = changes.METHOD_CHANGE
     datamodel = SQLAInterface(MethodChange)
     base_filters = UNIT_SCOPE
-    base_permissions = READ_AND_FLOW
+    base_permissions = [*READ_AND_FLOW, "can_post", "can_put"]
+    body_schema = MethodChangeBodySchema
+    file_part = "attachment"
     list_columns = show_columns = ["id", "plan.plan_number", "old_method", "new_method",
                                    "reason", "status", "created_on", "completed_on"]
     list_title = show_title = _l("采购失败方式变更")
     openapi_spec_tag = "采购失败方式变更"
+
+    def fill(self, item: MethodChange, data: dict[str, Any]) -> None:
+        item.plan_id, item.reason = data["plan_id"], data["reason"]
+        item.new_method = method_of(data["new_method"])
+
+    def prepare(self, item: MethodChange, upload: FileStorage | None, data: dict[str, Any],
+                creating: bool) -> None:
+        changes.prepare_method_change(self.db_session, item, self.actor, upload, creating)
 
 
 class SpendingReductionApi(WorkflowRecordApi):

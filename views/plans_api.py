@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from flask import Response, request
 from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -15,6 +13,7 @@ from app.scope import UNIT_SCOPE, current_operator
 from app.services import plans
 from app.services.errors import ServiceError
 from models import ProcurementPlan
+from views.base import request_body
 from views.workflow_api import WorkflowRecordApi
 
 
@@ -67,9 +66,7 @@ class ProcurementPlanApi(WorkflowRecordApi):
     openapi_spec_tag = "采购计划备案"
 
     def _body(self) -> plans.PlanInput:
-        raw = request.form.get("data") if request.files or request.form else None
-        payload = json.loads(raw) if raw else (request.get_json(silent=True) or {})
-        data = PlanBodySchema().load(payload)
+        data = request_body(PlanBodySchema())
         data["items"] = [plans.ItemInput(
             item["catalogue_item_id"], item["quantity"], item["amount"], item["method"],
             item["method_reason"], item["organisation"], item["procurement_form"],
