@@ -81,6 +81,20 @@ def build_config() -> dict[str, object]:
         "BUDGET_SYSTEM_URL": os.environ.get("BUDGET_SYSTEM_URL", ""),
         "BUDGET_SYSTEM_TOKEN": os.environ.get("BUDGET_SYSTEM_TOKEN", ""),
         "BUDGET_CALLBACK_TOKEN": os.environ.get("BUDGET_CALLBACK_TOKEN", ""),
+        # SMS: none configured keeps every message in 短信记录 for an administrator to relay.
+        "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
+        "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        "TEMP_PASSWORD_MINUTES": int(os.environ.get("TEMP_PASSWORD_MINUTES", "30")),
+        # Logins and 找回密码: limits per client (and per credit code), lockout after failures.
+        # Limits live in RATELIMIT_STORAGE_URI (redis://… so that they hold across workers).
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
+        "RECOVERY_RATE_LIMIT": os.environ.get("RECOVERY_RATE_LIMIT", "5 per 10 minutes"),
+        "RECOVERY_CODE_RATE_LIMIT": os.environ.get("RECOVERY_CODE_RATE_LIMIT", "3 per hour"),
+        "REGISTRATION_RATE_LIMIT": os.environ.get("REGISTRATION_RATE_LIMIT", "10 per hour"),
+        "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.demo_flows import load_projects, load_suppliers
+from app.demo_flows import DEMO_PASSWORD, load_projects, load_suppliers
 from app.permissions import SYS_ADMIN
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_region, validate_unit
@@ -25,8 +25,6 @@ from models import (
     Unit,
     UnitKind,
 )
-
-DEMO_PASSWORD = "Demo@2026"
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.services import contracts, plans
 from app.services import workflow as flow
+from app.services.accounts import supplier_account
 from app.services.contracts import validate_supplier
 from models import (
     CatalogueItem,
@@ -19,6 +20,7 @@ from models import (
 )
 from workflow import Decision
 
+DEMO_PASSWORD = "Demo@2026"
 SUPPLIERS = (  # name, 统一社会信用代码 (valid check digits), contact, legal representative
     ("河南中原建设工程有限公司", "91410100MA440A1B2D", "王建国", "张中原"),
     ("郑州智联科技有限公司", "91410102MA450A1B2W", "李智", "赵联"),
@@ -40,7 +42,7 @@ def load_suppliers(session: Session) -> list[Supplier]:
                             bank_account_no=f"41000{n:02d}0010052512345",
                             bank_name="中国建设银行郑州分行")
         validate_supplier(session, supplier)
-        session.add(supplier)
+        supplier_account(session, supplier, DEMO_PASSWORD)
         found.append(supplier)
     session.flush()
     return found

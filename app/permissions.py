@@ -106,6 +106,21 @@ PAYMENTS: tuple[Grant, ...] = (
     *menu("PaymentManage", "Payments"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
+# 本单位注册信息 (a self-registered unit's administrator) and 采购人注册审核 (市采购办).
+REGISTRATION_INFO: tuple[Grant, ...] = (
+    *grants("UnitRegistrationView", ("can_list", "can_show", "can_edit", "submit")),
+    *grants("UnitRegistrationApi", ("can_get", "can_submit", "can_history")),
+    *menu("Permissions", "RegistrationInfo"),
+)
+REGISTRATION_REVIEW: tuple[Grant, ...] = (
+    *grants("UnitRegistrationView", ("can_list", "can_show", "can_review")),
+    *grants("UnitRegistrationApi", ("can_get", "can_history")),
+    *menu("Supervision", "UnitRegistrationReview"),
+)
+SUPPLIER_SELF: tuple[Grant, ...] = (
+    *grants("SupplierSelfView", ("can_list", "can_show", "can_edit")),
+    *menu("SupplierCenter", "SupplierInfo"),
+)
 
 
 @dataclass(frozen=True)
@@ -143,11 +158,11 @@ POSTS: tuple[PostSpec, ...] = (
     PostSpec("division_review", "业务处室复核岗", "division", REVIEWER),
     PostSpec("supervision_first", "监管部门初审岗", "supervision", REVIEWER),
     PostSpec("supervision_review", "监管部门复核岗", "supervision", REVIEWER),
-    PostSpec("office_reviewer", "市采购办审核岗", "office", REVIEWER),
+    PostSpec("office_reviewer", "市采购办审核岗", "office", (*REVIEWER, *REGISTRATION_REVIEW)),
     # The system administrator's role is FAB's admin role, which holds every permission.
     PostSpec(SYS_ADMIN, "系统管理员", ""),
-    PostSpec(UNIT_ADMIN, "单位管理员", "", (*OPERATOR_MANAGE, *ROLE_MANAGE)),
-    PostSpec(SUPPLIER, "供应商", "supplier"),
+    PostSpec(UNIT_ADMIN, "单位管理员", "", (*OPERATOR_MANAGE, *ROLE_MANAGE, *REGISTRATION_INFO)),
+    PostSpec(SUPPLIER, "供应商", "supplier", SUPPLIER_SELF),
 )
 
 # Posts a unit administrator may give to the unit's own operators (through 内部审核标志).
@@ -289,6 +304,23 @@ VIEW_LABELS = {
     "PaymentApi": "资金支付申请接口",
     "MethodChangeApi": "采购方式变更接口",
     "SpendingReductionApi": "用款计划调减接口",
+    "UnitRegistrationView": "采购人注册信息",
+    "UnitRegistrationApi": "采购人注册信息接口",
+    "UnitRegistrationReview": "采购人注册审核",
+    "RegistrationInfo": "本单位注册信息",
+    "SmsMessageView": "短信记录",
+    "SmsMessages": "短信记录",
+    "RecoveryAttemptView": "找回密码记录",
+    "RecoveryAttempts": "找回密码记录",
+    "SupplierCenter": "供应商中心",
+    "SupplierInfo": "供应商信息",
+    "SupplierSelfView": "供应商信息",
+    "AccountApi": "账号接口",
+    "LoginView": "用户登录",
+    "RecoveryView": "找回密码",
+    "PasswordChangeView": "修改密码",
+    "SupplierRegisterView": "供应商注册",
+    "UnitRegisterView": "采购人注册",
 }
 
 

@@ -9,10 +9,18 @@ from flask_appbuilder import AppBuilder
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from app.services import bids, changes, contracts, plans
+from app.services import bids, changes, contracts, plans, registration
 from app.services import workflow as flow
 from app.services.workflow_registry import WorkflowRegistry, init_registry
 from app.timezone import to_business
+from views.account_admin import RecoveryAttemptView, SmsMessageView, SupplierSelfView
+from views.accounts import (
+    PasswordChangeView,
+    RecoveryView,
+    SupplierRegisterView,
+    force_password_change,
+)
+from views.accounts_api import AccountApi, UnitRegistrationApi
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
 from views.changes import MethodChangeView, SpendingReductionView
 from views.contracts import ContractView, MigrantAccountView, PublicContractView, SupplierView
@@ -23,6 +31,7 @@ from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.payments import BudgetCallbackApi, OutboxView, PaymentView
 from views.plans import CatalogueItemView, PlanQueryView, ProcurementPlanView
 from views.plans_api import ProcurementPlanApi
+from views.registration import UnitRegisterView, UnitRegistrationView
 from views.roles import UnitRoleApi, UnitRoleView
 from views.spending_plans import SpendingPlanApi, SpendingPlanImportView, SpendingPlanView
 from views.tasks import TaskView, WorkflowChartView, record_panel
@@ -36,6 +45,7 @@ CONTRACTS = ("ContractManage", _l("合同管理"), "fa-file-contract")
 PAYMENTS = ("PaymentManage", _l("支付管理"), "fa-money-check-alt")
 SUPERVISION = ("Supervision", _l("监督管理"), "fa-gavel")
 SYSTEM = ("SystemAdmin", _l("系统管理"), "fa-cogs")
+SUPPLIER_CENTER = ("SupplierCenter", _l("供应商中心"), "fa-store")
 PERMISSIONS = ("Permissions", _l("操作权限"), "fa-user-shield")
 
 
@@ -55,6 +65,7 @@ def register_workflows(app: Flask) -> None:
     plans.register(registry)
     changes.register(registry)
     contracts.register(registry)
+    registration.register(registry)
     init_registry(app, registry)
 
 
@@ -80,6 +91,9 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     """Register the menus, views and REST APIs, in the order the menu shows them."""
     app.jinja_env.filters["business_time"] = _business_time
     app.jinja_env.globals["workflow_panel"] = _workflow_panel
+    app.before_request(force_password_change)
+    for public in (RecoveryView, PasswordChangeView, SupplierRegisterView, UnitRegisterView):
+        appbuilder.add_view_no_menu(public)
 
     _add(appbuilder, TaskView, "Tasks", _l("待办任务"), "fa-inbox", WORKBENCH)
     appbuilder.add_link("DoneTasks", href="/tasks/done", label=_l("已办任务"),
@@ -110,6 +124,10 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, BidChangeAnnouncementView, "BidChangeAnnouncement", _l("中标结果变更公告"),
          "fa-bullhorn", SUPERVISION)
     _add(appbuilder, ProjectView, "ProjectList", _l("项目信息"), "fa-folder-open", SUPERVISION)
+    _add(appbuilder, UnitRegistrationView, "UnitRegistrationReview", _l("采购人注册审核"),
+         "fa-user-check", SUPERVISION)
+    _add(appbuilder, SupplierSelfView, "SupplierInfo", _l("供应商信息"), "fa-id-card",
+         SUPPLIER_CENTER)
 
     _add(appbuilder, RegionView, "RegionManage", _l("区划管理"), "fa-map", SYSTEM)
     _add(appbuilder, UnitView, "UnitManage", _l("单位管理"), "fa-building", SYSTEM)
@@ -119,9 +137,14 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, CatalogueItemView, "CatalogueManage", _l("品目管理"), "fa-list", SYSTEM)
     _add(appbuilder, SupplierView, "SupplierManage", _l("供应商"), "fa-store", SYSTEM)
     _add(appbuilder, OutboxView, "Outbox", _l("发件箱"), "fa-paper-plane", SYSTEM)
+    _add(appbuilder, SmsMessageView, "SmsMessages", _l("短信记录"), "fa-sms", SYSTEM)
+    _add(appbuilder, RecoveryAttemptView, "RecoveryAttempts", _l("找回密码记录"), "fa-history",
+         SYSTEM)
 
     _add(appbuilder, UnitRoleView, "RoleManage", _l("角色定制"), "fa-user-tag", PERMISSIONS)
     _add(appbuilder, OperatorView, "OperatorManage", _l("操作人员管理"), "fa-user", PERMISSIONS)
+    appbuilder.add_link("RegistrationInfo", href="/unitregistrationview/list/",
+                        label=_l("本单位注册信息"), icon="fa-id-card", category=PERMISSIONS[0])
 
     appbuilder.add_api(TaskApi)
     appbuilder.add_api(BidChangeFilingApi)
@@ -134,3 +157,5 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(SpendingPlanApi)
     appbuilder.add_api(OperatorApi)
     appbuilder.add_api(UnitRoleApi)
+    appbuilder.add_api(AccountApi)
+    appbuilder.add_api(UnitRegistrationApi)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
+from flask import current_app, g
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_babel import lazy_gettext as _l
 
 from app.passwords import PasswordPolicyError, check_password
-from models import Operator
+from app.timezone import utcnow
+from models import Operator, UnitRegistration
+from views.accounts import LoginApi, LoginView
 from views.security import MyPasswordView, ProfileEditView, ProfileView, RoleView
 
 log = logging.getLogger(__name__)
@@ -23,6 +27,8 @@ class ProcurementSecurityManager(SecurityManager):
     userinfoeditview = ProfileEditView
     resetmypasswordview = MyPasswordView
     rolemodelview = RoleView
+    authdbview = LoginView
+    security_api = LoginApi
 
     def register_views(self) -> None:
         """Register only the security views this product uses.
@@ -62,12 +68,53 @@ class ProcurementSecurityManager(SecurityManager):
         return roles
 
     def auth_user_db(self, username: str, password: str) -> Any:
-        """Authenticate, and refuse operators whose unit has been deactivated."""
-        user = super().auth_user_db(username, password)
-        if user is not None and user.unit is not None and not user.unit.active:
-            log.info("login refused: unit %s is inactive", user.unit_id)
+        """Authenticate with lockout after repeated failures.
+
+        The web login (which sets ``g.accept_temporary_password``) also accepts a live
+        temporary password once. A refusal worth explaining is left in ``g.login_refusal``.
+        """
+        from app.services.accounts import use_temporary_password
+
+        g.login_refusal = None
+        user = self.find_user(username=username) if username else None
+        now = utcnow()
+        if user is not None and user.locked_until is not None and user.locked_until > now:
+            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            g.login_refusal = f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试或找回密码。"
             return None
-        return user
+        found = super().auth_user_db(username, password)
+        if found is None and user is not None and user.is_active:
+            if g.get("accept_temporary_password") and password and \
+                    use_temporary_password(self.session, user, password):
+                self.update_user_auth_stat(user, True)
+                found = user
+            else:
+                self._count_failure(user, now)
+                return None
+        if found is not None and not self._unit_may_sign_in(found):
+            log.info("login refused: unit %s is inactive", found.unit_id)
+            return None
+        if found is not None and found.must_change_password and \
+                not g.get("accept_temporary_password"):
+            g.login_refusal = "请先在网页登录并修改密码。"
+            return None
+        return found
+
+    def _count_failure(self, user: Operator, now: Any) -> None:
+        limit = current_app.config["LOGIN_MAX_FAILURES"]
+        if (user.fail_login_count or 0) >= limit:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user.fail_login_count = 0
+            self.session.commit()
+            log.warning("account %s locked after %s failed logins", user.id, limit)
+
+    def _unit_may_sign_in(self, user: Operator) -> bool:
+        """An active unit, or one whose self-registration awaits the 市采购办's review."""
+        if user.unit is None or user.unit.active:
+            return True
+        return self.session.query(UnitRegistration.id).filter(
+            UnitRegistration.unit_id == user.unit_id,
+            UnitRegistration.status != "completed").first() is not None
 
     def add_user(self, username: str, first_name: str, last_name: str, email: str,
                  role: Any = None, password: str = "", hashed_password: str = "",

@@ -1,5 +1,6 @@
 """SQLAlchemy models, split by business area. Importing this package registers every table."""
 
+from models.accounts import RecoveryAttempt, SmsMessage, TemporaryPassword, UnitRegistration
 from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
 from models.changes import MethodChange, ReductionKind, SpendingReduction
 from models.contracts import Contract, ContractFunding, MigrantAccount, Supplier, contract_item
@@ -29,6 +30,10 @@ from models.workflow import (
 )
 
 __all__ = [
+    "RecoveryAttempt",
+    "SmsMessage",
+    "TemporaryPassword",
+    "UnitRegistration",
     "OutboxMessage",
     "PaymentApplication",
     "PaymentEvent",

@@ -7,6 +7,7 @@ from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import (
     Boolean,
     Column,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -109,9 +110,14 @@ class Operator(User):
     post_id = Column(Integer, ForeignKey("post.id"), nullable=True, index=True)
     phone = Column(String(20), nullable=True)
     internal_review = Column(Boolean, nullable=False, default=False, server_default=false())
+    supplier_id = Column(Integer, ForeignKey("supplier.id"), nullable=True, unique=True)
+    # Set by a login with a temporary password: nothing else is reachable until changed.
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
+    locked_until = Column(DateTime, nullable=True)
 
     unit = relationship(Unit, foreign_keys=[unit_id])
     post = relationship(Post, foreign_keys=[post_id])
+    supplier = relationship("Supplier", foreign_keys=[supplier_id])
     unit_roles = relationship(
         UnitRole, secondary=operator_unit_role, order_by=UnitRole.name
     )

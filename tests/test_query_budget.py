@@ -48,4 +48,4 @@ def test_task_lists_do_not_grow_with_their_length(app: Flask, client: Any, api_t
     many = (queries_for(app, client, headers, "/api/v1/tasks/"),
             queries_for(app, web.client, {}, "/tasks/"), queries_for(app, web.client, {}, "/"))
     assert few == many, (few, many)
-    assert max(many) <= 20
+    assert max(many) <= 22  # one permission check per menu category is part of the page

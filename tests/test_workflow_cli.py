@@ -30,7 +30,7 @@ def test_diagram_prints_svg_and_refuses_unknown_names(app: Flask, tmp_path: Path
     assert runner.invoke(args=["workflows", "diagram", "bid_change", "-o", str(target)]).exit_code == 0
     assert "监管部门复核" in target.read_text(encoding="utf-8")
     unknown = runner.invoke(args=["workflows", "diagram", "nope"])
-    assert unknown.exit_code == 1 and "没有名为“nope”的流程（现有：bid_change、plan、method_change、spending_reduction、contract）" in unknown.output
+    assert unknown.exit_code == 1 and "没有名为“nope”的流程（现有：bid_change、plan、method_change、spending_reduction、contract、unit_registration）" in unknown.output
 
 
 def test_diff_lists_instances_a_change_would_leave_on_the_old_version(

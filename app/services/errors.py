@@ -37,3 +37,9 @@ class Conflict(ServiceError):
     """Someone else changed the record first (a stale version or an already handled task)."""
 
     status = 409
+
+
+class RateLimited(ServiceError):
+    """Too many attempts from this client or for this account; try again later."""
+
+    status = 429

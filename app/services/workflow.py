@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.permissions import CLERK, SYS_ADMIN
+from app.permissions import SYS_ADMIN
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.services.workflow_registry import RecordType, registry
 from app.timezone import utcnow
@@ -178,9 +178,9 @@ def submit_record(session: Session, record_type: str, record: Any, actor: Operat
     :raises PermissionDenied: unless the actor is a clerk of the record's unit
     :raises ValidationFailed: when the state forbids it or an assignee cannot be resolved
     """
-    if actor.unit_id != record.unit_id or actor.post_code != CLERK:
-        raise PermissionDenied("只有本单位经办岗可以提交。")
     kind: RecordType = registry().records[record_type]
+    if actor.unit_id != record.unit_id or actor.post_code != kind.submitter:
+        raise PermissionDenied(f"只有本单位{kind.submitter_label}可以提交。")
     name, current = registry().workflows.for_record(record_type)
     with _race_guard(session, ALREADY_SUBMITTED):
         instance = instance_of(session, record_type, record.id)
@@ -216,8 +216,9 @@ def withdraw_record(session: Session, record_type: str, record: Any,
     :raises PermissionDenied: unless the actor is a clerk of the record's unit
     :raises ValidationFailed: when a reviewer has acted or the record is not in review
     """
-    if actor.unit_id != record.unit_id or actor.post_code != CLERK:
-        raise PermissionDenied("只有本单位经办岗可以撤回。")
+    kind: RecordType = registry().records[record_type]
+    if actor.unit_id != record.unit_id or actor.post_code != kind.submitter:
+        raise PermissionDenied(f"只有本单位{kind.submitter_label}可以撤回。")
     instance = instance_of(session, record_type, record.id)
     if instance is None:
         raise ValidationFailed("该记录尚未提交，不能撤回。")

@@ -28,6 +28,9 @@ class RecordType:
     describe: Callable[[Any], list[tuple[str, str]]]
     # (label, download URL) of the record's attachments.
     attachments: Callable[[Any], list[tuple[str, str]]] = lambda record: []
+    # The post of the applicant's unit that submits and withdraws, and its name for messages.
+    submitter: str = "clerk"
+    submitter_label: str = "经办岗"
 
 
 @dataclass

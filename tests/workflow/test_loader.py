@@ -44,7 +44,7 @@ def problems(text: str, hooks: set[str] | None = None) -> list[str]:
 def test_the_shipped_file_is_valid() -> None:
     loaded = load_workflows(ROOT / "workflows.yaml", {
         "record_completion", "generate_plan_number", "apply_method_change",
-        "apply_spending_reduction"})
+        "apply_spending_reduction", "approve_unit_registration"})
     assert "bid_change" in loaded.workflows
     assert len(loaded.hashes["bid_change"]) == 16
 

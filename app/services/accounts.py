@@ -1,0 +1,195 @@
+"""Supplier accounts: registration, 找回密码 with a single-use SMS password, forced change."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.passwords import PasswordPolicyError, hash_password
+from app.permissions import SUPPLIER
+from app.ratelimit import check
+from app.services.contracts import check_credit_code, validate_supplier
+from app.services.errors import RateLimited, ValidationFailed
+from app.services.operators import MOBILE, PLACEHOLDER_EMAIL_DOMAIN, post_by_code
+from app.services.sms import queue_sms, redact
+from app.timezone import utcnow
+from models import Operator, RecoveryAttempt, Supplier, TemporaryPassword
+
+RECOVERY_ANSWER = ("找回密码申请已受理。如统一社会信用代码与手机号码和注册信息一致，系统已向该手机"
+                   "发送短信，内含用户名和临时密码（{minutes}分钟内有效，仅可使用一次）。"
+                   "请用临时密码登录并立即修改密码。")
+PASSWORD_CHANGED = "密码修改成功！"
+
+
+def recovery_answer() -> str:
+    """The one answer the 找回密码 form gives, whatever matched."""
+    return RECOVERY_ANSWER.format(minutes=current_app.config["TEMP_PASSWORD_MINUTES"])
+
+
+def _temporary_password() -> str:
+    """Ten random letters and digits, with at least one of each."""
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(10))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+def _audit(session: Session, client: str, code: str, phone: str, outcome: str) -> None:
+    session.add(RecoveryAttempt(client=client[:64], credit_code=code[:32],
+                                phone_tail=phone[-4:], outcome=outcome, created_on=utcnow()))
+    session.commit()
+
+
+def request_recovery(session: Session, credit_code: str, phone: str, client: str) -> None:
+    """找回密码: when the code and a phone registered for the supplier match, send by SMS a new
+    random single-use password valid for TEMP_PASSWORD_MINUTES. Every attempt is audited.
+
+    The caller answers :func:`recovery_answer` whether or not anything matched.
+
+    :raises ValidationFailed: when the code or the phone is malformed (says nothing of accounts)
+    :raises RateLimited: too many attempts from this client or for this credit code
+    """
+    code = (credit_code or "").strip().upper()
+    phone = (phone or "").strip()
+    try:
+        check("recovery-client", client, "RECOVERY_RATE_LIMIT")
+        check("recovery-code", code, "RECOVERY_CODE_RATE_LIMIT")
+    except RateLimited:
+        _audit(session, client, code, phone, "limited")
+        raise
+    try:
+        code = check_credit_code(code)
+        if not MOBILE.match(phone):
+            raise ValidationFailed("请输入11位手机号码。")
+    except ValidationFailed:
+        _audit(session, client, code, phone, "invalid")
+        raise
+    operator = session.scalar(
+        select(Operator).join(Supplier, Operator.supplier_id == Supplier.id)
+        .where(Supplier.credit_code == code, Operator.active.is_(True),
+               or_(Supplier.contact_phone == phone, Supplier.legal_phone == phone)))
+    if operator is None:
+        _audit(session, client, code, phone, "no_match")
+        return
+    now = utcnow()
+    _retire_live(session, operator.id, now)
+    password = _temporary_password()
+    minutes = current_app.config["TEMP_PASSWORD_MINUTES"]
+    text = (f"【河南省政府采购网】您的用户名：{operator.username}，临时密码：{password}，"
+            f"{minutes}分钟内有效，仅可使用一次。登录后须立即修改密码。如非本人操作，请忽略。")
+    sms = queue_sms(session, phone, "password_recovery", text, secret=password)
+    session.flush()
+    session.add(TemporaryPassword(
+        operator_id=operator.id, password_hash=generate_password_hash(password), sms_id=sms.id,
+        created_on=now, expires_on=now + timedelta(minutes=minutes)))
+    _audit(session, client, code, phone, "sent")
+
+
+def _retire_live(session: Session, operator_id: int, now: datetime) -> None:
+    """A new temporary password replaces any earlier one still live."""
+    live = list(session.scalars(select(TemporaryPassword).where(
+        TemporaryPassword.operator_id == operator_id, TemporaryPassword.used_on.is_(None),
+        TemporaryPassword.expires_on > now)))
+    for item in live:
+        item.expires_on = now
+    redact(session, [item.sms_id for item in live if item.sms_id])
+
+
+def use_temporary_password(session: Session, operator: Operator, password: str) -> bool:
+    """Accept a live temporary password once; the operator must then change the password.
+
+    :returns: whether ``password`` was a live temporary password of ``operator`` (now used)
+    """
+    now = utcnow()
+    live = session.scalars(select(TemporaryPassword).where(
+        TemporaryPassword.operator_id == operator.id, TemporaryPassword.used_on.is_(None),
+        TemporaryPassword.expires_on > now))
+    for item in live:
+        if check_password_hash(item.password_hash, password):
+            # Conditional update: of two simultaneous logins with it, only one uses it.
+            used = session.execute(update(TemporaryPassword).where(
+                TemporaryPassword.id == item.id, TemporaryPassword.used_on.is_(None))
+                .values(used_on=now))
+            if used.rowcount != 1:
+                session.rollback()
+                return False
+            operator.must_change_password = True
+            redact(session, [item.sms_id] if item.sms_id else [])
+            session.commit()
+            return True
+    return False
+
+
+def expire_temporary_passwords(session: Session, now: datetime | None = None) -> int:
+    """Redact the SMS of temporary passwords that expired unused; returns how many (commits)."""
+    now = now or utcnow()
+    dead = list(session.scalars(select(TemporaryPassword.sms_id).where(
+        TemporaryPassword.used_on.is_(None), TemporaryPassword.expires_on <= now,
+        TemporaryPassword.sms_id.is_not(None))))
+    redact(session, dead)
+    session.commit()
+    return len(dead)
+
+
+def change_password(session: Session, operator: Operator, new: str, confirm: str) -> None:
+    """Set a new password (the forced change after a temporary one, or any change); commits.
+
+    :raises ValidationFailed: when the two entries differ or the policy is not met
+    """
+    if new != confirm:
+        raise ValidationFailed("两次输入的新密码不一致。")
+    try:
+        operator.password = hash_password(new)
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
+    operator.must_change_password = False
+    operator.fail_login_count = 0
+    operator.locked_until = None
+    session.execute(update(TemporaryPassword).where(
+        TemporaryPassword.operator_id == operator.id, TemporaryPassword.used_on.is_(None))
+        .values(expires_on=utcnow()))
+    session.commit()
+
+
+def register_supplier(session: Session, supplier: Supplier, password: str, confirm: str,
+                      client: str) -> Operator:
+    """供应商注册: the supplier and its account (login name = 统一社会信用代码); commits.
+
+    :raises ValidationFailed: naming the field, e.g. a wrong check digit or a code registered
+    :raises RateLimited: too many registrations from this client
+    """
+    check("registration", client, "REGISTRATION_RATE_LIMIT")
+    validate_supplier(session, supplier)
+    if password != confirm:
+        raise ValidationFailed("两次输入的密码不一致。")
+    account = supplier_account(session, supplier, password)
+    session.commit()
+    return account
+
+
+def supplier_account(session: Session, supplier: Supplier, password: str) -> Operator:
+    """Add a validated supplier and its login account (not committed).
+
+    :raises ValidationFailed: when the password breaks the policy
+    """
+    try:
+        hashed = hash_password(password)
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
+    session.add(supplier)
+    session.flush()
+    account = Operator(
+        username=supplier.credit_code, first_name=supplier.contact_name, last_name="",
+        email=f"{supplier.credit_code.lower()}@{PLACEHOLDER_EMAIL_DOMAIN}", password=hashed,
+        phone=supplier.contact_phone, active=True, supplier_id=supplier.id,
+        post=post_by_code(session, SUPPLIER), internal_review=False)
+    account.unit_roles = []
+    session.add(account)
+    return account

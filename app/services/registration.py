@@ -1,0 +1,145 @@
+"""采购人注册 and 采购人注册审核: a unit registers itself and waits for its 市采购办."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.permissions import UNIT_ADMIN
+from app.ratelimit import check
+from app.services import workflow as flow
+from app.services.base import without_autoflush
+from app.services.contracts import check_credit_code
+from app.services.errors import ValidationFailed
+from app.services.operators import MOBILE, create_operator
+from app.services.organisation import validate_unit
+from app.services.workflow_registry import RecordType, WorkflowRegistry
+from app.timezone import to_business, utcnow
+from models import Operator, Region, Unit, UnitKind, UnitRegistration
+
+RECORD = "unit_registration"
+PENDING = "本单位注册信息尚未通过市采购办审核，暂不能办理业务。"
+
+
+@dataclass
+class RegistrationInput:
+    """The 采购人注册 form: the unit, then its administrator (预算单位管理员)."""
+
+    region_id: int | None
+    parent_id: int | None
+    name: str
+    code: str
+    credit_code: str
+    address: str
+    phone: str
+    admin_name: str
+    admin_phone: str
+    password: str
+    confirm: str
+
+
+def first_level_units(session: Session, region_id: int | None = None) -> list[Unit]:
+    """Registered (active) first-level purchasing units a second-level unit may register under."""
+    query = select(Unit).where(Unit.kind == UnitKind.purchaser, Unit.parent_id.is_(None),
+                               Unit.active.is_(True)).order_by(Unit.region_id, Unit.code)
+    if region_id is not None:
+        query = query.where(Unit.region_id == region_id)
+    return list(session.scalars(query))
+
+
+def _text(value: str, label: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationFailed(f"请填写{label}。")
+    if len(value) > limit:
+        raise ValidationFailed(f"{label}不能超过{limit}个字。")
+    return value
+
+
+@without_autoflush
+def register_unit(session: Session, data: RegistrationInput, client: str) -> Operator:
+    """采购人注册: create the (inactive) unit and its administrator, and send the registration
+    to the region's 市采购办; commits. The administrator's login account is returned.
+
+    :raises ValidationFailed: naming the field, e.g. a parent that is not a registered
+        first-level unit, or a region without a 市采购办
+    :raises RateLimited: too many registrations from this client
+    """
+    check("registration", client, "REGISTRATION_RATE_LIMIT")
+    region = session.get(Region, data.region_id) if data.region_id else None
+    if region is None:
+        raise ValidationFailed("请选择所属区划。")
+    parent = None
+    if data.parent_id:
+        parent = session.get(Unit, data.parent_id)
+        if parent is None or parent not in first_level_units(session, region.id):
+            raise ValidationFailed("上级单位须为本区划已注册的一级预算单位。")
+    unit = Unit(code=(data.code or "").strip(), name=(data.name or "").strip(),
+                kind=UnitKind.purchaser, region=region, parent=parent, active=False)
+    validate_unit(session, unit)
+    credit_code = check_credit_code(data.credit_code)
+    address = _text(data.address, "单位地址", 200)
+    phone = _text(data.phone, "单位电话", 20)
+    if data.password != data.confirm:
+        raise ValidationFailed("两次输入的密码不一致。")
+    if not MOBILE.match((data.admin_phone or "").strip()):
+        raise ValidationFailed("请输入管理员的11位手机号码。")
+    session.add(unit)
+    session.flush()
+    admin = create_operator(session, name=data.admin_name, phone=data.admin_phone.strip(),
+                            password=data.password, post_code=UNIT_ADMIN, unit=unit)
+    session.flush()
+    registration = UnitRegistration(unit=unit, admin=admin, credit_code=credit_code,
+                                    address=address, phone=phone, status="draft",
+                                    created_on=utcnow())
+    session.add(registration)
+    session.flush()
+    flow.submit_record(session, RECORD, registration, admin)
+    return admin
+
+
+@without_autoflush
+def prepare_registration(session: Session, item: UnitRegistration, actor: Operator | None,
+                         creating: bool) -> None:
+    """Check a registration the unit administrator corrects after it was returned.
+
+    :raises ValidationFailed: naming the field
+    """
+    if actor is None or actor.unit_id != item.unit_id or actor.post_code != UNIT_ADMIN:
+        raise ValidationFailed("只能修改本单位的注册信息。")
+    if item.status not in ("returned", "withdrawn"):
+        raise ValidationFailed("只有被退回的注册信息可以修改。")
+    item.credit_code = check_credit_code(item.credit_code)
+    item.address = _text(item.address, "单位地址", 200)
+    item.phone = _text(item.phone, "单位电话", 20)
+
+
+def _describe(item: UnitRegistration) -> list[tuple[str, str]]:
+    unit = item.unit
+    return [
+        ("单位名称", unit.name), ("单位编码", unit.code), ("所属区划", unit.region.name),
+        ("上级单位", unit.parent.name if unit.parent else "（一级预算单位）"),
+        ("统一社会信用代码", item.credit_code), ("单位地址", item.address),
+        ("单位电话", item.phone), ("管理员", item.admin.first_name),
+        ("管理员手机", item.admin.phone or ""), ("登录账号", item.admin.username),
+        ("注册时间", to_business(item.created_on).strftime("%Y-%m-%d %H:%M")),
+    ]
+
+
+def _approve(session: Session, item: UnitRegistration) -> None:
+    item.unit.active = True
+
+
+def _fields(item: UnitRegistration) -> dict[str, Any]:
+    return {"region": item.unit.region.code}
+
+
+def register(registry: WorkflowRegistry) -> None:
+    """Declare the registration's record type and its completion hook."""
+    registry.record(RecordType(RECORD, "采购人注册", UnitRegistration, _fields,
+                               frozenset({"region"}), _describe, submitter=UNIT_ADMIN,
+                               submitter_label="单位管理员"))
+    registry.hook("approve_unit_registration", _approve)

@@ -1,0 +1,108 @@
+"""SMS through a small gateway interface; every message is first kept in 短信记录."""
+
+from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.timezone import utcnow
+from models import SmsMessage
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 10
+KEPT = "kept"  # no gateway: the message stays in 短信记录 for an administrator to relay
+
+
+class SmsGateway(Protocol):
+    """Sends one text to one mobile phone; raises on failure."""
+
+    def send(self, phone: str, text: str) -> None:
+        """Deliver or raise."""
+
+
+class HttpSmsGateway:
+    """POSTs ``{"phone", "text"}`` as JSON to SMS_GATEWAY_URL with a bearer token."""
+
+    def __init__(self, url: str, token: str, timeout: float = 10) -> None:
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def send(self, phone: str, text: str) -> None:
+        request = urllib.request.Request(
+            self.url, data=json.dumps({"phone": phone, "text": text}, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json",
+                     "Authorization": f"Bearer {self.token}"}, method="POST")
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            if response.status >= 300:
+                raise RuntimeError(f"短信网关返回 HTTP {response.status}")
+
+
+def configured_gateway() -> SmsGateway | None:
+    """The HTTP gateway when SMS_GATEWAY_URL is set; None keeps messages in 短信记录."""
+    url = current_app.config.get("SMS_GATEWAY_URL", "")
+    return HttpSmsGateway(url, current_app.config.get("SMS_GATEWAY_TOKEN", "")) if url else None
+
+
+def queue_sms(session: Session, phone: str, purpose: str, text: str,
+              secret: str = "") -> SmsMessage:
+    """Record an SMS in the caller's transaction; :func:`deliver_sms` sends it.
+
+    :param secret: a part of ``text`` (a temporary password) to hide once it is no longer live
+    """
+    redacted = text.replace(secret, "******") if secret else text
+    message = SmsMessage(phone=phone, purpose=purpose, body=text, redacted=redacted,
+                         status="pending", attempts=0, last_error="", next_attempt_on=utcnow())
+    session.add(message)
+    return message
+
+
+def redact(session: Session, message_ids: list[int]) -> None:
+    """Replace the bodies of these messages by their redacted text (the secret is dead)."""
+    if message_ids:
+        session.execute(update(SmsMessage).where(SmsMessage.id.in_(message_ids))
+                        .values(body=SmsMessage.redacted))
+
+
+def deliver_sms(session: Session, gateway: SmsGateway | None = None,
+                now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
+    """Send every due message once through the gateway; returns (delivered, failed).
+
+    Without a gateway the due messages are marked kept: they stay readable in 短信记录.
+    A delivered message keeps only its redacted text. Commits per message.
+    """
+    gateway = gateway or configured_gateway()
+    now = now or utcnow()
+    due = list(session.scalars(
+        select(SmsMessage).where(SmsMessage.status == "pending",
+                                 SmsMessage.next_attempt_on <= now)
+        .order_by(SmsMessage.id).limit(limit)))
+    delivered = failed = 0
+    for message in due:
+        if gateway is None:
+            message.status = KEPT
+            message.last_error = "未配置短信网关（SMS_GATEWAY_URL），短信保存在短信记录中。"
+            session.commit()
+            continue
+        try:
+            gateway.send(message.phone, message.body)
+        except (OSError, RuntimeError, urllib.error.URLError) as exc:
+            message.attempts += 1
+            message.last_error = str(exc)[:1000]
+            message.next_attempt_on = now + timedelta(minutes=min(2 ** message.attempts, 60))
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = "failed"
+            log.warning("短信发送失败（%s）：%s", message.id, exc)
+            failed += 1
+        else:
+            message.status, message.delivered_on, message.last_error = "delivered", now, ""
+            message.body = message.redacted
+            delivered += 1
+        session.commit()
+    return delivered, failed
