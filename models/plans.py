@@ -221,6 +221,9 @@ class PlanItem(Model):
     plan: Mapped[ProcurementPlan] = relationship(back_populates="items")
     catalogue_item: Mapped[CatalogueItem] = relationship()
 
+    def __repr__(self) -> str:
+        return f"{self.plan.project_name}：{self.catalogue_item.name} {self.amount:,.2f} 元"
+
 
 class PlanFunding(Model):
     """本次申请使用金额 of one 用款计划 by one plan."""

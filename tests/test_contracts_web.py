@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 import pytest
@@ -81,5 +82,6 @@ def test_two_spending_plans_on_and_past_their_bounds(app: Flask, login_as: Any,
                  app.appbuilder.session.get(Contract, contract.id).fundings}
     assert lines == {spending[0]: "12000.00", spending[1]: "8000.00"}
     edit = web.get(f"/contractview/edit/{contract.id}").get_data(as_text=True)
-    assert f'name="funding_{spending[0]}" type="text" value="12000.00"' in edit
-    assert f'name="funding_{spending[1]}" type="text" value="8000.00"' in edit
+    for pk, amount in ((spending[0], "12000.00"), (spending[1], "8000.00")):
+        field = re.search(rf'<input[^>]*name="funding_{pk}"[^>]*>', edit).group(0)
+        assert f'value="{amount}"' in field and "form-control" in field

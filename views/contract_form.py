@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, has_request_context, request
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
 from sqlalchemy import select
 from wtforms import StringField
 
@@ -41,7 +42,8 @@ class FundingFieldsMixin:
         fields = {
             f"{PREFIX}{plan.id}": StringField(
                 f"本合同拟使用计划金额（元）：{plan.external_no} {plan.name}",
-                description="只填写本合同使用的用款计划；累计不可大于该项目申请使用计划金额。")
+                description="只填写本合同使用的用款计划；累计不可大于该项目申请使用计划金额。",
+                widget=BS3TextFieldWidget())
             for plan in own_spending_plans()
         }
         return type(base.__name__, (base,), fields) if fields else base

@@ -15,7 +15,7 @@ from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
 from app.services.errors import ServiceError
 from app.services.records import money
-from models import Contract, OutboxMessage, PaymentApplication
+from models import Contract, OutboxMessage, PaymentApplication, SpendingPlan
 from views.base import ChineseApiErrors, ServiceModelView
 
 STATUS = {"draft": "草稿", "sent": "已发送预算执行系统", "paid": "已支付", "returned": "已退回"}
@@ -49,8 +49,10 @@ class PaymentView(ServiceModelView):
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "contract": own_unit_choices(
             Contract, Contract.status.in_(("in_review", "completed")), label="本单位已备案合同"),
+        "spending_plan": own_unit_choices(SpendingPlan, label="本单位用款计划"),
     }
     formatters_columns = {"amount": money, "status": lambda s: STATUS.get(s, s)}
+    show_template = "payments/show.html"
 
     def check_add(self, item: PaymentApplication) -> None:
         payments.prepare_payment(self.db_session, item, self.actor, creating=True)
