@@ -128,3 +128,12 @@ def test_print_form_and_scope(app: Flask, login_as: Any, filed_contract: int) ->
     assert "100,000.00 元" in page and "农民工工资专用账户" in page
     assert login_as("zz_clerk").get(f"/paymentview/print/{pk}").status_code == 404
     assert login_as("zz_clerk").get(f"/paymentview/show/{pk}").status_code == 404
+    show = login_as("pds_clerk").get(f"/paymentview/show/{pk}").get_data(as_text=True)
+    assert f'href="/paymentview/print/{pk}"' in show and "打印支付申请表" in show
+
+
+def test_payment_form_offers_only_the_units_choices(login_as: Any) -> None:
+    """The 合同 and 用款计划 pickers list the clerk's own unit's records only."""
+    page = login_as("pds_clerk").get("/paymentview/add").get_data(as_text=True)
+    assert "-PDS-00" in page
+    assert "-ZZ-00" not in page and "-SJ-00" not in page
