@@ -18,6 +18,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(operators_cli)
     app.cli.add_command(workflows_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(sms_cli)
 
 
 @click.command("setup")
@@ -80,3 +81,17 @@ def outbox_deliver() -> None:
 
     delivered, failed = deliver_pending(db.session)
     click.echo(f"已送达{delivered}条，未送达{failed}条。")
+
+
+sms_cli = AppGroup("sms", help="短信。")
+
+
+@sms_cli.command("deliver")
+def sms_deliver() -> None:
+    """Send the due SMS once, and redact temporary passwords that expired unused."""
+    from app.services.accounts import expire_temporary_passwords
+    from app.services.sms import deliver_sms
+
+    delivered, failed = deliver_sms(db.session)
+    expired = expire_temporary_passwords(db.session)
+    click.echo(f"短信已发送{delivered}条，失败{failed}条；过期临时密码{expired}个。")

@@ -61,3 +61,18 @@ def test_fab_create_admin_cannot_bypass_the_policy(app: Flask, database, db_sess
     )
     assert "密码至少8位" in result.stdout + result.stderr
     assert "weak" not in set(db_session.scalars(select(Operator.username)))
+
+
+def test_sms_deliver_keeps_messages_without_a_gateway(app: Flask, db_session) -> None:
+    """`flask sms deliver` with no gateway marks due SMS kept, readable in 短信记录."""
+    from app.services.sms import queue_sms
+    from models import SmsMessage
+
+    with app.app_context():
+        queue_sms(app.appbuilder.session, "13900000001", "password_recovery", "临时密码：Ab12345678",
+                  secret="Ab12345678")
+        app.appbuilder.session.commit()
+    result = app.test_cli_runner().invoke(args=["sms", "deliver"])
+    assert result.exit_code == 0 and "短信已发送0条，失败0条；过期临时密码0个。" in result.output
+    db_session.expire_all()
+    assert db_session.scalar(select(SmsMessage.status)) == "kept"
