@@ -82,3 +82,6 @@ class UnitRegistration(Model):
 
     unit: Mapped[Unit] = relationship()
     admin: Mapped[Operator] = relationship()
+
+    def __repr__(self) -> str:
+        return f"采购人注册 {self.unit.name}" if self.unit else "采购人注册"

@@ -179,4 +179,7 @@ class UnitRegistrationApi(WorkflowRecordApi):
     list_columns = show_columns = ["id", "unit.name", "unit.code", "credit_code", "address",
                                    "phone", "admin.username", "status", "created_on"]
     list_title = show_title = _l("采购人注册信息")
+    label_columns = {"id": "编号", "unit.name": "单位名称", "unit.code": "预算单位编码",
+                     "credit_code": "统一社会信用代码", "address": "单位地址", "phone": "单位电话",
+                     "admin.username": "管理员账号", "status": "状态", "created_on": "注册时间"}
     openapi_spec_tag = "采购人注册审核"

@@ -92,8 +92,9 @@ class RegistrationScope(BaseFilter):
         if user is None or user.unit is None:
             return query.filter(false())
         if user.post_code == OFFICE_REVIEWER:
-            return query.join(Unit, UnitRegistration.unit_id == Unit.id).filter(
-                Unit.region_id == user.unit.region_id)
+            # A subquery: the list may already join ``unit`` for its columns.
+            return query.filter(UnitRegistration.unit_id.in_(
+                select(Unit.id).where(Unit.region_id == user.unit.region_id)))
         return query.filter(UnitRegistration.unit_id == user.unit_id)
 
 
@@ -114,6 +115,7 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
                     "completed_on"]
     edit_columns = ["credit_code", "address", "phone"]
     search_columns = ["credit_code", "status"]
+    order_columns = ["credit_code", "status", "created_on"]
     base_order = ("created_on", "desc")
     label_columns = {
         "unit": _l("采购人名称"), "credit_code": _l("统一社会信用代码"), "address": _l("单位地址"),

@@ -167,6 +167,8 @@ def register_supplier(session: Session, supplier: Supplier, password: str, confi
     """
     check("registration", client, "REGISTRATION_RATE_LIMIT")
     validate_supplier(session, supplier)
+    if session.scalar(select(Operator.id).where(Operator.username == supplier.credit_code)):
+        raise ValidationFailed("该统一社会信用代码已被用作登录账号，请联系系统管理员。")
     if password != confirm:
         raise ValidationFailed("两次输入的密码不一致。")
     account = supplier_account(session, supplier, password)

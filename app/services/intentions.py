@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.permissions import CLERK
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
+from app.services.records import PENDING_UNIT
 from app.timezone import business_today, utcnow
 from models import Intention, Operator
 from models.organisation import UnitKind
@@ -45,6 +46,8 @@ def _clerk_of(actor: Operator | None) -> Operator:
     if (actor is None or actor.post_code != CLERK or unit is None
             or unit.kind is not UnitKind.purchaser):
         raise PermissionDenied("只有采购单位经办岗可以办理采购意向。")
+    if not unit.active:
+        raise PermissionDenied(PENDING_UNIT)
     return actor
 
 

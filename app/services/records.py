@@ -27,6 +27,9 @@ def status_label(status: str) -> str:
     return STATUS_LABELS[Status(status)]
 
 
+PENDING_UNIT = "本单位注册信息尚未通过市采购办审核，暂不能办理业务。"
+
+
 def clerk_of(actor: Operator | None) -> Operator:
     """The actor, if they are a clerk of a purchasing unit.
 
@@ -35,7 +38,7 @@ def clerk_of(actor: Operator | None) -> Operator:
     if actor is None or actor.post_code != CLERK or actor.unit_id is None:
         raise PermissionDenied("只有采购单位经办岗可以办理此项业务。")
     if not actor.unit.active:
-        raise PermissionDenied("本单位注册信息尚未通过市采购办审核，暂不能办理业务。")
+        raise PermissionDenied(PENDING_UNIT)
     return actor
 
 

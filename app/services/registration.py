@@ -16,12 +16,13 @@ from app.services.contracts import check_credit_code
 from app.services.errors import ValidationFailed
 from app.services.operators import MOBILE, create_operator
 from app.services.organisation import validate_unit
+from app.services.records import PENDING_UNIT
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import Operator, Region, Unit, UnitKind, UnitRegistration
 
 RECORD = "unit_registration"
-PENDING = "本单位注册信息尚未通过市采购办审核，暂不能办理业务。"
+PENDING = PENDING_UNIT
 
 
 @dataclass
