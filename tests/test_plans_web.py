@@ -100,7 +100,8 @@ def test_proofs_download_only_for_the_unit_and_its_reviewers(app: Flask, login_a
     data["unlinked_proof"] = (io.BytesIO(b"%PDF-1.4 why"), "不关联说明.pdf")
     assert "已保存并提交。" in post(web, data)
     with app.app_context():
-        pk = app.appbuilder.session.scalar(select(ProcurementPlan.id))
+        pk = app.appbuilder.session.scalar(select(ProcurementPlan.id).order_by(
+            ProcurementPlan.id.desc()))
     path = f"/procurementplanview/download/{pk}/unlinked_proof"
     assert web.get(path).data == b"%PDF-1.4 why"
     assert login_as("zz_sup_first").get(path).status_code == 200
