@@ -68,37 +68,47 @@ class ProcurementSecurityManager(SecurityManager):
         return roles
 
     def auth_user_db(self, username: str, password: str) -> Any:
-        """Authenticate with lockout after repeated failures.
+        """Authenticate by login account, with lockout after repeated failures.
 
         The web login (which sets ``g.accept_temporary_password``) also accepts a live
-        temporary password once. A refusal worth explaining is left in ``g.login_refusal``.
+        temporary password once; it ends a lockout, as the lockout message promises. A refusal
+        worth explaining is left in ``g.login_refusal``.
         """
         from app.services.accounts import use_temporary_password
 
         g.login_refusal = None
-        user = self.find_user(username=username) if username else None
+        # Accounts never contain "@"; FAB would also accept the e-mail, around the lockout.
+        if not username or "@" in username:
+            return None
+        user = self.find_user(username=username)
         now = utcnow()
+        temporary = bool(g.get("accept_temporary_password")) and bool(password)
         if user is not None and user.locked_until is not None and user.locked_until > now:
+            if temporary and user.is_active and \
+                    use_temporary_password(self.session, user, password):
+                user.locked_until = None
+                self.update_user_auth_stat(user, True)
+                return self._admit(user)
             minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
             g.login_refusal = f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试或找回密码。"
             return None
         found = super().auth_user_db(username, password)
         if found is None and user is not None and user.is_active:
-            if g.get("accept_temporary_password") and password and \
-                    use_temporary_password(self.session, user, password):
+            if temporary and use_temporary_password(self.session, user, password):
                 self.update_user_auth_stat(user, True)
                 found = user
             else:
                 self._count_failure(user, now)
-                return None
-        if found is not None and not self._unit_may_sign_in(found):
-            log.info("login refused: unit %s is inactive", found.unit_id)
+        return self._admit(found) if found is not None else None
+
+    def _admit(self, user: Operator) -> Operator | None:
+        if not self._unit_may_sign_in(user):
+            log.info("login refused: unit %s is inactive", user.unit_id)
             return None
-        if found is not None and found.must_change_password and \
-                not g.get("accept_temporary_password"):
+        if user.must_change_password and not g.get("accept_temporary_password"):
             g.login_refusal = "请先在网页登录并修改密码。"
             return None
-        return found
+        return user
 
     def _count_failure(self, user: Operator, now: Any) -> None:
         limit = current_app.config["LOGIN_MAX_FAILURES"]

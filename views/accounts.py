@@ -136,7 +136,7 @@ class LoginApi(ChineseApiErrors, SecurityApi):
             check("login-client", client(), "LOGIN_RATE_LIMIT")
         except ServiceError as exc:
             return self.response(exc.status, message=exc.message)
-        g.login_refusal = None
+        g.login_refusal, g.accept_temporary_password = None, False
         response = super().login()
         if response.status_code == 401:
             return self.response(401, message=g.get("login_refusal") or INVALID_LOGIN)
@@ -178,6 +178,9 @@ class PasswordChangeView(BaseView):
     def change(self) -> Any:
         if not current_user.is_authenticated:
             return redirect(self.appbuilder.get_url_for_login)
+        if not current_user.must_change_password:
+            # Everyone else changes a password under 个人信息 → 修改密码.
+            return redirect(url_for("MyPasswordView.this_form_get"))
         form = PasswordChangeForm()
         if form.validate_on_submit():
             session = self.appbuilder.session

@@ -122,6 +122,8 @@ class AccountApi(ChineseApiErrors, BaseApi):
         """
         def run(body: dict[str, Any]) -> Response:
             check("login-client", client(), "LOGIN_RATE_LIMIT")
+            # A refused new password must not spend a temporary one.
+            accounts.new_password_hash(body["new_password"], body["confirm"])
             g.accept_temporary_password = True
             sm = current_app.appbuilder.sm
             user = sm.auth_user_db(body["username"].strip(), body["password"])

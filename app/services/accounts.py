@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from stdnum.cn import uscc
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.passwords import PasswordPolicyError, hash_password
@@ -19,7 +20,7 @@ from app.services.errors import RateLimited, ValidationFailed
 from app.services.operators import MOBILE, PLACEHOLDER_EMAIL_DOMAIN, post_by_code
 from app.services.sms import queue_sms, redact
 from app.timezone import utcnow
-from models import Operator, RecoveryAttempt, Supplier, TemporaryPassword
+from models import Operator, RecoveryAttempt, SmsMessage, Supplier, TemporaryPassword
 
 RECOVERY_ANSWER = ("找回密码申请已受理。如统一社会信用代码与手机号码和注册信息一致，系统已向该手机"
                    "发送短信，内含用户名和临时密码（{minutes}分钟内有效，仅可使用一次）。"
@@ -56,7 +57,8 @@ def request_recovery(session: Session, credit_code: str, phone: str, client: str
     :raises ValidationFailed: when the code or the phone is malformed (says nothing of accounts)
     :raises RateLimited: too many attempts from this client or for this credit code
     """
-    code = (credit_code or "").strip().upper()
+    # The limit's key is the code as the check reads it: "9141-0100 …" is the same code.
+    code = uscc.compact(credit_code or "")
     phone = (phone or "").strip()
     try:
         check("recovery-client", client, "RECOVERY_RATE_LIMIT")
@@ -76,6 +78,8 @@ def request_recovery(session: Session, credit_code: str, phone: str, client: str
         .where(Supplier.credit_code == code, Operator.active.is_(True),
                or_(Supplier.contact_phone == phone, Supplier.legal_phone == phone)))
     if operator is None:
+        # As much work as a match (a password hash), so the time taken tells nothing either.
+        generate_password_hash(_temporary_password())
         _audit(session, client, code, phone, "no_match")
         return
     now = utcnow()
@@ -130,12 +134,26 @@ def use_temporary_password(session: Session, operator: Operator, password: str) 
 def expire_temporary_passwords(session: Session, now: datetime | None = None) -> int:
     """Redact the SMS of temporary passwords that expired unused; returns how many (commits)."""
     now = now or utcnow()
-    dead = list(session.scalars(select(TemporaryPassword.sms_id).where(
-        TemporaryPassword.used_on.is_(None), TemporaryPassword.expires_on <= now,
-        TemporaryPassword.sms_id.is_not(None))))
+    dead = list(session.scalars(
+        select(TemporaryPassword.sms_id).join(SmsMessage)
+        .where(TemporaryPassword.used_on.is_(None), TemporaryPassword.expires_on <= now,
+               SmsMessage.body != SmsMessage.redacted)))
     redact(session, dead)
     session.commit()
     return len(dead)
+
+
+def new_password_hash(new: str, confirm: str) -> str:
+    """The hash of an acceptable new password (checked before anything is spent on it).
+
+    :raises ValidationFailed: when the two entries differ or the policy is not met
+    """
+    if new != confirm:
+        raise ValidationFailed("两次输入的新密码不一致。")
+    try:
+        return hash_password(new)
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
 
 
 def change_password(session: Session, operator: Operator, new: str, confirm: str) -> None:
@@ -143,12 +161,7 @@ def change_password(session: Session, operator: Operator, new: str, confirm: str
 
     :raises ValidationFailed: when the two entries differ or the policy is not met
     """
-    if new != confirm:
-        raise ValidationFailed("两次输入的新密码不一致。")
-    try:
-        operator.password = hash_password(new)
-    except PasswordPolicyError as exc:
-        raise ValidationFailed(str(exc), "password") from exc
+    operator.password = new_password_hash(new, confirm)
     operator.must_change_password = False
     operator.fail_login_count = 0
     operator.locked_until = None
