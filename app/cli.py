@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.cli_scheduler import scheduler_command
 from app.cli_workflows import workflows_cli
 from app.extensions import db
 from app.services.errors import ServiceError
@@ -19,6 +20,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(workflows_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(sms_cli)
+    app.cli.add_command(scheduler_command)
 
 
 @click.command("setup")

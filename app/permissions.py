@@ -321,6 +321,7 @@ VIEW_LABELS = {
     "PasswordChangeView": "修改密码",
     "SupplierRegisterView": "供应商注册",
     "UnitRegisterView": "采购人注册",
+    "MessageCenterView": "消息中心",
 }
 
 

@@ -26,6 +26,7 @@ from views.changes import MethodChangeView, SpendingReductionView
 from views.contracts import ContractView, MigrantAccountView, PublicContractView, SupplierView
 from views.contracts_api import ContractApi, MethodChangeApi, PaymentApi, SpendingReductionApi
 from views.intentions import IntentionApi, IntentionView
+from views.messages import MessageCenterView, unread_messages
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.payments import BudgetCallbackApi, OutboxView, PaymentView
@@ -91,6 +92,8 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     """Register the menus, views and REST APIs, in the order the menu shows them."""
     app.jinja_env.filters["business_time"] = _business_time
     app.jinja_env.globals["workflow_panel"] = _workflow_panel
+    app.jinja_env.globals["unread_messages"] = unread_messages
+    appbuilder.add_view_no_menu(MessageCenterView)
     app.before_request(force_password_change)
     for public in (RecoveryView, PasswordChangeView, SupplierRegisterView, UnitRegisterView):
         appbuilder.add_view_no_menu(public)

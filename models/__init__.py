@@ -4,6 +4,7 @@ from models.accounts import RecoveryAttempt, SmsMessage, TemporaryPassword, Unit
 from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
 from models.changes import MethodChange, ReductionKind, SpendingReduction
 from models.contracts import Contract, ContractFunding, MigrantAccount, Supplier, contract_item
+from models.notifications import Notification
 from models.organisation import Region, Unit, UnitKind, division_competent
 from models.payments import OutboxMessage, PaymentApplication, PaymentEvent
 from models.people import AppFunction, Operator, Post, UnitRole
@@ -30,6 +31,7 @@ from models.workflow import (
 )
 
 __all__ = [
+    "Notification",
     "RecoveryAttempt",
     "SmsMessage",
     "TemporaryPassword",

@@ -77,6 +77,9 @@ class WorkflowTask(Model):
         Index("ix_workflow_task_todo", "post_code", "unit_id", "created_on",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_workflow_task_instance", "instance_id", "status"),
+        # The reminder scan: open tasks whose next reminder is due, soonest first.
+        Index("ix_workflow_task_remind", "next_remind_on",
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -90,6 +93,13 @@ class WorkflowTask(Model):
     created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     acted_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("ab_user.id"), nullable=True)
+    # Reminder state (naive UTC), from the step's `reminder` in workflows.yaml: durable, so a
+    # scheduler restart neither loses nor repeats a reminder.
+    next_remind_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    remind_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0,
+                                              server_default=text("0"))
+    due_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # 截止时间
+    escalated_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # 超期
 
     instance: Mapped[WorkflowInstance] = relationship()
     unit: Mapped[Unit] = relationship()

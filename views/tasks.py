@@ -13,19 +13,25 @@ from sqlalchemy.orm import lazyload
 from app.scope import current_operator
 from app.services import workflow as flow
 from app.services.errors import Conflict, ServiceError
+from app.services.reminders import age_in_working_days
 from app.services.workflow_registry import registry
+from app.timezone import utcnow
 from models import Post, WorkflowInstance, WorkflowTask
 from workflow import Decision
 from workflow.graph import END, START, to_svg
 
 
 def task_rows(session: Any, tasks: list[WorkflowTask]) -> list[dict[str, Any]]:
-    """What a task list shows per row: business type, unit, step and arrival time."""
+    """A task list's rows: business type, unit, step, arrival, age in working days, deadline."""
     records = registry().records
+    now = utcnow()
     return [{
         "task": task,
         "kind": records[task.instance.record_type].label,
         "unit": task.instance.unit.name,
+        "age": age_in_working_days(task, now),
+        "overdue": task.escalated_on is not None or (task.due_on is not None
+                                                     and task.due_on <= now),
     } for task in tasks]
 
 

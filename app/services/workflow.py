@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.permissions import SYS_ADMIN
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.services.reminders import schedule
 from app.services.workflow_registry import RecordType, registry
 from app.timezone import utcnow
 from models import (
@@ -164,10 +165,13 @@ def _apply(session: Session, instance: WorkflowInstance, record: Any, transition
             raise ValidationFailed(
                 f"“{unit.name}”尚未配置{post or transition.task.post}，无法送审。"
             )
-        session.add(WorkflowTask(
+        task = WorkflowTask(
             instance=instance, step=transition.task.step, step_label=transition.task.label,
-            post_code=transition.task.post, unit_id=unit.id,
-        ))
+            post_code=transition.task.post, unit_id=unit.id, created_on=utcnow(),
+        )
+        schedule(task, next((s for s in workflow.steps if s.id == task.step), None),
+                 task.created_on)
+        session.add(task)
     for hook in transition.hooks:
         registry().hooks[hook](session, record)
 

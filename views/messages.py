@@ -1,0 +1,70 @@
+"""消息中心: a person's notifications, newest first; opening one marks it read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, current_app, redirect, request, url_for
+from flask_appbuilder import BaseView, expose
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from app.timezone import utcnow
+from models import Notification
+
+PAGE_SIZE = 50
+
+
+def unread_messages() -> int:
+    """The signed-in person's unread count, for the navigation bar (one indexed count)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return 0
+    return current_app.appbuilder.session.scalar(
+        select(func.count(Notification.id)).where(Notification.recipient_id == current_user.id,
+                                                  Notification.read_on.is_(None))) or 0
+
+
+class MessageCenterView(BaseView):
+    """消息中心 for every signed-in person (their own messages only)."""
+
+    route_base = "/messages"
+    default_view = "index"
+
+    def _guard(self) -> None:
+        if not getattr(current_user, "is_authenticated", False):
+            abort(401)
+
+    @expose("/")
+    def index(self) -> Any:
+        self._guard()
+        session = self.appbuilder.session
+        page = max(request.args.get("page", 1, type=int), 1)
+        rows = list(session.scalars(
+            select(Notification).where(Notification.recipient_id == current_user.id)
+            .order_by(Notification.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
+        return self.render_template("messages/index.html", rows=rows, page=page,
+                                    more=len(rows) == PAGE_SIZE)
+
+    @expose("/<int:pk>")
+    def open(self, pk: int) -> Response:
+        """Mark one message read and go where it points."""
+        self._guard()
+        session = self.appbuilder.session
+        message = session.get(Notification, pk)
+        if message is None or message.recipient_id != current_user.id:
+            abort(404)
+        if message.read_on is None:
+            message.read_on = utcnow()
+            session.commit()
+        return redirect(message.link or url_for("MessageCenterView.index"))
+
+    @expose("/read-all", methods=["POST"])
+    def read_all(self) -> Response:
+        """全部标为已读."""
+        self._guard()
+        session = self.appbuilder.session
+        session.execute(update(Notification).where(
+            Notification.recipient_id == current_user.id, Notification.read_on.is_(None))
+            .values(read_on=utcnow()))
+        session.commit()
+        return redirect(url_for("MessageCenterView.index"))
