@@ -28,7 +28,7 @@ demo: db
 	$(BIN)/flask demo load
 
 run: demo
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	HOST=$(HOST) PORT=$(PORT) scripts/run-panel.sh
 
 lint: install
 	$(BIN)/ruff check .
