@@ -44,6 +44,8 @@ class UnitScopeFilter(BaseFilter):
 
 
 UNIT_SCOPE = [["unit_id", UnitScopeFilter, None]]
+# For a picker of units (e.g. a search filter): the operator's own unit only.
+OWN_UNIT_CHOICE = [["id", UnitScopeFilter, None]]
 
 
 def own_unit_choices(model: Any, *conditions: Any, label: str = "本单位") -> list[list[Any]]:

@@ -188,3 +188,28 @@ def test_pages_are_scoped(app: Flask, login_as: Any) -> None:
     assert login_as("pds_sup_first").get(f"/methodchangeview/download/{change_id}").status_code == 404
     page = login_as("pds_clerk").get("/spendingreductionview/add").get_data(as_text=True)
     assert "合同签订后结余资金" in page and "YK" in page
+
+
+def test_search_pickers_offer_only_the_units_records(app: Flask, login_as: Any) -> None:
+    """Search filters list the unit's own 用款计划, plans and unit, not the province's."""
+    web = login_as("pds_clerk")
+    for path in ("/spendingreductionview/list/", "/methodchangeview/list/",
+                 "/planqueryview/list/", "/paymentview/list/"):
+        page = web.get(path).get_data(as_text=True)
+        assert "-ZZ-00" not in page and "-SJ-00" not in page, path
+        assert "郑州市" not in page and "河南省实验中学" not in page, path
+
+
+def test_pending_reductions_share_the_room(app: Flask) -> None:
+    """A second reduction cannot claim what one in review already asks for."""
+    with app.test_request_context():
+        session = app.appbuilder.session
+        clerk = operator(session, "pds_clerk")
+        first = reduction(app, "2000000.00")(session, clerk)
+        flow.submit_record(session, changes.REDUCTION, first, clerk)
+    assert refusal(app, reduction(app, "1000000.01")) == (
+        "调减金额1,000,000.01 元超过可调减金额1,000,000.00 元（计划金额3,000,000.00 元，"
+        "已申请使用0.00 元，已支付0.00 元，审核中的调减2,000,000.00 元）。")
+    with app.test_request_context():
+        session = app.appbuilder.session
+        assert reduction(app, "1000000.00")(session, operator(session, "pds_clerk")).id

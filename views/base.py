@@ -78,6 +78,9 @@ class ServiceModelView(ServiceHooks, ModelView):
     optional_columns: list[str] = []
 
     def __init__(self, **kwargs: Any) -> None:
+        # The search form's related pickers are scoped like the add form's (FAB's are not).
+        if not self.search_form_query_rel_fields and self.add_form_query_rel_fields:
+            self.search_form_query_rel_fields = dict(self.add_form_query_rel_fields)
         super().__init__(**kwargs)
         shown = {*self.list_columns, *self.show_columns}
         # FAB prints True/False/None and Python list reprs; every column gets a Chinese rendering.

@@ -11,7 +11,7 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import OWN_UNIT_CHOICE, UNIT_SCOPE, current_operator
 from app.services import plans
 from app.services import workflow as flow
 from app.services.errors import ServiceError, ValidationFailed
@@ -199,6 +199,7 @@ class PlanQueryView(ServiceModelView):
     base_order = ("created_on", "desc")
     label_columns = {**PLAN_LABELS, "method": _l("采购方式")}
     formatters_columns = {"status": status_label, "total_amount": money}
+    search_form_query_rel_fields = {"unit": OWN_UNIT_CHOICE}
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

@@ -82,6 +82,8 @@ class SpendingPlanView(ServiceModelView):
     list_columns = ["external_no", "unit", "name", "year", *AMOUNT_LABELS]
     show_columns = [*list_columns, "imported_on"]
     search_columns = ["external_no", "name", "year"]
+    # The amounts are derived per page, not columns the database can sort by.
+    order_columns = ["external_no", "unit", "name", "year"]
     base_order = ("external_no", "asc")
     label_columns = LABELS
     formatters_columns = {column: money for column in AMOUNT_LABELS}

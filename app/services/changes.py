@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import url_for
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
@@ -87,22 +87,34 @@ def prepare_reduction(session: Session, item: SpendingReduction, actor: Operator
     if item.kind is None:
         raise ValidationFailed("请选择调减类型。")
     item.amount = parse_money(item.amount, "调减金额", positive=True)
-    check_reduction(session, spending, item.amount)
+    check_reduction(session, spending, item.amount, pending_except=item.id or 0)
     item.reason = (item.reason or "").strip()
     if not item.reason:
         raise ValidationFailed("请填写调减原因。")
 
 
-def check_reduction(session: Session, spending: SpendingPlan, amount: Decimal) -> None:
-    """The most a spending plan can lose: 计划金额 − max(已申请使用金额, 实际已支付)."""
+def check_reduction(session: Session, spending: SpendingPlan, amount: Decimal,
+                    pending_except: int | None = None) -> None:
+    """The most a spending plan can lose: 计划金额 − max(已申请使用金额, 实际已支付).
+
+    :param pending_except: when given, reductions of this plan in review (other than this id)
+        count against the room too, so two requests cannot both claim the same balance
+    """
     row = amounts(session, [spending.id])[spending.id]
     floor = max(row.requested, row.paid)
-    room = spending.plan_amount - floor
+    pending = Decimal(0)
+    if pending_except is not None:
+        pending = session.scalar(select(func.coalesce(func.sum(SpendingReduction.amount), 0))
+                                 .where(SpendingReduction.spending_plan_id == spending.id,
+                                        SpendingReduction.status == Status.in_review.value,
+                                        SpendingReduction.id != pending_except))
+    room = spending.plan_amount - floor - pending
     if amount > room:
+        in_review = f"，审核中的调减{money(pending)}" if pending else ""
         raise ValidationFailed(
             f"调减金额{money(amount)}超过可调减金额{money(room)}"
             f"（计划金额{money(spending.plan_amount)}，已申请使用{money(row.requested)}，"
-            f"已支付{money(row.paid)}）。")
+            f"已支付{money(row.paid)}{in_review}）。")
 
 
 def _apply_reduction(session: Session, reduction: SpendingReduction) -> None:
