@@ -35,12 +35,14 @@ def scheduler_command(once: bool, exit_if_locked: bool, standby_seconds: int) ->
             for job_id, *_ in JOBS:
                 click.echo(f"{job_id}：{run_job(app, job_id)}")
             return
-        scheduler = build_scheduler(app)
+        scheduler = build_scheduler(app, lock)
 
         def stop(*_: Any) -> None:
             scheduler.shutdown(wait=False)
 
         signal.signal(signal.SIGTERM, stop)
         scheduler.start()
+        if getattr(scheduler, "lost_lock", False):
+            raise click.ClickException("调度锁已丢失，调度进程已停止。")
     finally:
         lock.release()

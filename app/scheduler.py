@@ -31,6 +31,9 @@ class SchedulerLock(Protocol):
     def release(self) -> None:
         """Give the lock back."""
 
+    def held(self) -> bool:
+        """Whether this process still holds the lock (checked before every job)."""
+
 
 class PostgresLock:
     """A session-level advisory lock on a connection kept open for the process's life."""
@@ -40,7 +43,8 @@ class PostgresLock:
 
     def acquire(self) -> bool:
         with self.app.app_context():
-            connection = db.engine.connect()
+            # Autocommit: a session idle in a transaction for days invites a timeout to end it.
+            connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         taken = connection.execute(text("SELECT pg_try_advisory_lock(:key)"),
                                    {"key": ADVISORY_KEY}).scalar()
         if taken:
@@ -51,10 +55,23 @@ class PostgresLock:
 
     def release(self) -> None:
         if self.connection is not None:
-            self.connection.execute(text("SELECT pg_advisory_unlock(:key)"),
-                                    {"key": ADVISORY_KEY})
-            self.connection.close()
+            try:
+                self.connection.execute(text("SELECT pg_advisory_unlock(:key)"),
+                                        {"key": ADVISORY_KEY})
+                self.connection.close()
+            except Exception:  # the session is gone, and the lock with it
+                log.warning("调度锁所在的数据库连接已断开。")
             self.connection = None
+
+    def held(self) -> bool:
+        """A session-level lock lives as long as its session: check the session is alive."""
+        if self.connection is None:
+            return False
+        try:
+            self.connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True
 
 
 class FileLock:
@@ -80,6 +97,9 @@ class FileLock:
             self.handle.close()
             self.handle = None
 
+    def held(self) -> bool:
+        return self.handle is not None
+
 
 def make_lock(app: Flask) -> SchedulerLock:
     """The advisory lock on PostgreSQL, a file lock otherwise."""
@@ -88,7 +108,10 @@ def make_lock(app: Flask) -> SchedulerLock:
         database = db.engine.url.database or "memory"
     if dialect == "postgresql":
         return PostgresLock(app)
-    return FileLock(Path(app.instance_path) / f"scheduler-{Path(database).stem}.lock")
+    if database in ("memory", ":memory:"):
+        return FileLock(Path(app.instance_path) / "scheduler-memory.lock")
+    # Next to the database file: one lock per database, wherever the checkout is.
+    return FileLock(Path(database).resolve().with_suffix(".scheduler.lock"))
 
 
 def _reminders(session: Any) -> str:
@@ -148,10 +171,23 @@ def run_job(app: Flask, job_id: str) -> str:
     return result
 
 
-def build_scheduler(app: Flask) -> BlockingScheduler:
-    """A blocking scheduler in business time with every job; start it under the lock."""
+def build_scheduler(app: Flask, lock: SchedulerLock) -> BlockingScheduler:
+    """A blocking scheduler in business time with every job; start it under the lock.
+
+    Each job first checks the lock is still held; if not, the scheduler stops (the process
+    exits non-zero) rather than run beside the one that took over.
+    """
     scheduler = BlockingScheduler(timezone="Asia/Shanghai")
+
+    def guarded(job_id: str) -> None:
+        if not lock.held():
+            log.error("调度锁已丢失，调度进程停止，以免与接管的进程重复执行。")
+            scheduler.lost_lock = True  # type: ignore[attr-defined]
+            scheduler.shutdown(wait=False)
+            return
+        run_job(app, job_id)
+
     for job_id, _call, trigger, args in JOBS:
-        scheduler.add_job(run_job, trigger, args=[app, job_id], id=job_id, coalesce=True,
+        scheduler.add_job(guarded, trigger, args=[job_id], id=job_id, coalesce=True,
                           max_instances=1, misfire_grace_time=300, **args)
     return scheduler
