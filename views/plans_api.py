@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from flask import Response, request
-from flask_appbuilder.api import expose, protect, safe
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
 
@@ -14,7 +12,7 @@ from app.services import plans
 from app.services.errors import ServiceError
 from models import ProcurementPlan
 from views.base import request_body
-from views.workflow_api import WorkflowRecordApi
+from views.upload_api import NOT_JSON, UploadRecordApi
 
 
 class PlanItemSchema(Schema):
@@ -45,7 +43,7 @@ class PlanBodySchema(Schema):
     fundings = fields.Dict(keys=fields.Integer(), values=fields.String(), load_default=dict)
 
 
-class ProcurementPlanApi(WorkflowRecordApi):
+class ProcurementPlanApi(UploadRecordApi):
     """采购计划备案 over REST: create and change drafts, then submit, withdraw and history.
 
     Proof files (进口产品证明材料, 不关联意向说明材料) come as multipart parts ``import_proof`` and
@@ -73,11 +71,12 @@ class ProcurementPlanApi(WorkflowRecordApi):
         ) for item in data["items"]]
         return plans.PlanInput(**data)
 
-    def _save(self, plan: ProcurementPlan | None) -> Response:
+    def _save(self, item: ProcurementPlan, creating: bool) -> Response:
+        plan = None if creating else item
         try:
             body = self._body()
         except (ValidationError, ValueError) as err:
-            return self.response_422(message=getattr(err, "messages", "请求内容不是有效的JSON。"))
+            return self.response_422(message=getattr(err, "messages", NOT_JSON))
         uploads = {key: request.files.get(key) for key in ("import_proof", "unlinked_proof")}
         try:
             saved = plans.save_plan(self.db_session, current_operator(), body, uploads, plan)
@@ -86,36 +85,3 @@ class ProcurementPlanApi(WorkflowRecordApi):
             return self.response(exc.status, message=exc.message)
         return self.response(201 if plan is None else 200, id=saved.id,
                              result=self.show_model_schema.dump(saved))
-
-    @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
-    def post(self) -> Response:
-        """保存 a new plan (draft).
-        ---
-        post:
-          responses:
-            201:
-              description: 已保存
-            422:
-              description: 不符合备案规则
-        """
-        return self._save(None)
-
-    @expose("/<int:pk>", methods=["PUT"])
-    @protect()
-    @safe
-    @permission_name("put")
-    def put(self, pk: int) -> Response:
-        """Change a draft, returned or withdrawn plan.
-        ---
-        put:
-          responses:
-            200:
-              description: 已保存
-        """
-        plan = self._record(pk)
-        if plan is None:
-            return self.response_404()
-        return self._save(plan)
