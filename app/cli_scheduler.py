@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import time
 from typing import Any
@@ -22,6 +23,8 @@ from app.scheduler import JOBS, build_scheduler, make_lock, run_job
 def scheduler_command(once: bool, exit_if_locked: bool, standby_seconds: int) -> None:
     """Run the reminder, SMS, outbox and digest jobs; only one such process works at a time."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    # Job results are logged at INFO; a scheduler process should show them.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     lock = make_lock(app)
     while not lock.acquire():
         click.echo("另一个调度进程正在运行，本进程" + ("退出。" if exit_if_locked else "待命。"),
