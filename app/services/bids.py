@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
-from app.services.records import claim, clerk_of, ensure_editable, money
+from app.services.records import claim, clerk_of, ensure_editable, money, required_text
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import BidChangeAnnouncement, BidChangeFiling, Operator, Project
@@ -22,15 +22,6 @@ from workflow import Status
 RECORD = "bid_change_filing"
 EXPLANATION = "加盖单位公章的情况说明材料"
 GATE_MESSAGE = "该项目的中标结果变更备案尚未完成，不能{what}中标结果变更公告。"
-
-
-def _text(value: str | None, label: str, limit: int = 2000) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"请填写{label}。")
-    if len(text) > limit:
-        raise ValidationFailed(f"{label}不能超过{limit}个字。")
-    return text
 
 
 def _amount(value: Any) -> Decimal | None:
@@ -59,8 +50,8 @@ def prepare_filing(session: Session, item: BidChangeFiling, actor: Operator | No
     project = session.get(Project, item.project_id) if item.project_id else item.project
     if project is None or project.unit_id != clerk.unit_id:
         raise ValidationFailed("请选择本单位的项目。")
-    item.change_content = _text(item.change_content, "变更事项")
-    item.change_reason = _text(item.change_reason, "变更原因")
+    item.change_content = required_text(item.change_content, "变更事项", 2000)
+    item.change_reason = required_text(item.change_reason, "变更原因", 2000)
     item.new_supplier = (item.new_supplier or "").strip()[:200]
     item.new_amount = _amount(item.new_amount)
     if upload is not None and upload.filename:
@@ -107,8 +98,8 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
         raise ValidationFailed("请选择本单位的项目。")
     if not filing_completed(session, project.id):
         raise ValidationFailed(GATE_MESSAGE.format(what="新增" if creating else "修改"))
-    item.title = _text(item.title, "公告标题", 200)
-    item.content = _text(item.content, "公告内容", 20000)
+    item.title = required_text(item.title, "公告标题", 200)
+    item.content = required_text(item.content, "公告内容", 20000)
     item.published, item.published_on = False, None
 
 

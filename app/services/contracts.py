@@ -17,7 +17,7 @@ from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
 from app.services.plans import parse_money
-from app.services.records import claim, clerk_of, ensure_editable, money
+from app.services.records import claim, clerk_of, ensure_editable, money, required_text
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
 from models import (
@@ -52,15 +52,6 @@ def check_credit_code(value: str | None) -> str:
         raise ValidationFailed("统一社会信用代码应为18位数字或大写字母。") from exc
 
 
-def _text(value: str | None, label: str, limit: int = 200) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"请填写{label}。")
-    if len(text) > limit:
-        raise ValidationFailed(f"{label}不能超过{limit}个字。")
-    return text
-
-
 @without_autoflush
 def validate_supplier(session: Session, item: Supplier) -> None:
     """A supplier's code, name, phones and payment account."""
@@ -69,17 +60,17 @@ def validate_supplier(session: Session, item: Supplier) -> None:
                                       Supplier.id != item.id)
     if session.scalar(clash):
         raise ValidationFailed(f"统一社会信用代码“{item.credit_code}”已登记。")
-    item.name = _text(item.name, "供应商名称")
-    item.contact_name = _text(item.contact_name, "联系人", 50)
-    item.legal_name = _text(item.legal_name, "法定代表人", 50)
+    item.name = required_text(item.name, "供应商名称")
+    item.contact_name = required_text(item.contact_name, "联系人", 50)
+    item.legal_name = required_text(item.legal_name, "法定代表人", 50)
     for attr, label in (("contact_phone", "联系人手机"), ("legal_phone", "法定代表人手机")):
         phone = (getattr(item, attr) or "").strip()
         if not MOBILE.match(phone):
             raise ValidationFailed(f"{label}应为11位手机号码。")
         setattr(item, attr, phone)
-    item.bank_account_name = _text(item.bank_account_name, "收款账户名称")
-    item.bank_account_no = _text(item.bank_account_no, "收款账号", 40)
-    item.bank_name = _text(item.bank_name, "开户银行")
+    item.bank_account_name = required_text(item.bank_account_name, "收款账户名称")
+    item.bank_account_no = required_text(item.bank_account_no, "收款账号", 40)
+    item.bank_name = required_text(item.bank_name, "开户银行")
 
 
 def is_engineering(plan: ProcurementPlan) -> bool:
@@ -114,9 +105,9 @@ def prepare_migrant_account(session: Session, item: MigrantAccount,
         raise ValidationFailed("该项目已登记农民工工资专用账户。")
     if item.contractor_id is None and item.contractor is None:
         raise ValidationFailed("请选择施工总承包单位。")
-    item.account_name = _text(item.account_name, "户名")
-    item.account_no = _text(item.account_no, "账号", 40)
-    item.bank_name = _text(item.bank_name, "开户行")
+    item.account_name = required_text(item.account_name, "户名")
+    item.account_no = required_text(item.account_no, "账号", 40)
+    item.bank_name = required_text(item.bank_name, "开户行")
 
 
 def _fundings(session: Session, contract: Contract, plan: ProcurementPlan,
@@ -161,8 +152,8 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
     if not item.items or any(line.plan_id != plan.id for line in item.items):
         raise ValidationFailed("请选择该采购计划的备案明细（采购内容）。")
-    item.code = _text(item.code, "合同编号", 64)
-    item.name = _text(item.name, "合同名称")
+    item.code = required_text(item.code, "合同编号", 64)
+    item.name = required_text(item.name, "合同名称")
     clash = select(Contract.id).where(Contract.unit_id == clerk.unit_id,
                                       Contract.code == item.code, Contract.id != item.id)
     if session.scalar(clash):

@@ -6,6 +6,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -67,8 +68,33 @@ def enqueue(session: Session, topic: str, key: str, payload: dict[str, Any]) -> 
     return message
 
 
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2 ** attempts, 24 * 60))
+DELIVERY_ERRORS = (OSError, RuntimeError, urllib.error.URLError)
+
+
+def attempt_each(session: Session, due: list[Any], send: Callable[[Any], None], now: datetime,
+                 max_attempts: int, cap_minutes: int) -> tuple[int, int]:
+    """Try to send each due row once: delivered, or retried after 2, 4, 8… minutes (capped)
+    and failed after ``max_attempts``. Commits per row; returns (delivered, failed).
+
+    A row has ``status``, ``attempts``, ``last_error``, ``next_attempt_on`` and ``delivered_on``.
+    """
+    delivered = failed = 0
+    for row in due:
+        try:
+            send(row)
+        except DELIVERY_ERRORS as exc:
+            row.attempts += 1
+            row.last_error = str(exc)[:1000]
+            row.next_attempt_on = now + timedelta(minutes=min(2 ** row.attempts, cap_minutes))
+            if row.attempts >= max_attempts:
+                row.status = "failed"
+            log.warning("投递失败（%s %s）：%s", type(row).__name__, row.id, exc)
+            failed += 1
+        else:
+            row.status, row.delivered_on, row.last_error = "delivered", now, ""
+            delivered += 1
+        session.commit()
+    return delivered, failed
 
 
 def deliver_pending(session: Session, transport: Transport | None = None,
@@ -80,19 +106,6 @@ def deliver_pending(session: Session, transport: Transport | None = None,
         select(OutboxMessage).where(OutboxMessage.status == "pending",
                                     OutboxMessage.next_attempt_on <= now)
         .order_by(OutboxMessage.id).limit(limit)))
-    delivered = failed = 0
-    for message in due:
-        try:
-            transport.send(message.topic, json.loads(message.payload))
-        except (OSError, RuntimeError, urllib.error.URLError) as exc:
-            message.attempts += 1
-            message.last_error = str(exc)[:1000]
-            message.next_attempt_on = now + _backoff(message.attempts)
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
-            failed += 1
-        else:
-            message.status, message.delivered_on, message.last_error = "delivered", now, ""
-            delivered += 1
-        session.commit()
-    return delivered, failed
+    return attempt_each(
+        session, due, lambda message: transport.send(message.topic, json.loads(message.payload)),
+        now, MAX_ATTEMPTS, cap_minutes=24 * 60)

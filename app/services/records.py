@@ -27,6 +27,19 @@ def status_label(status: str) -> str:
     return STATUS_LABELS[Status(status)]
 
 
+def required_text(value: str | None, label: str, limit: int = 200) -> str:
+    """Stripped text that must be present and at most ``limit`` characters.
+
+    :raises ValidationFailed: naming ``label``
+    """
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"请填写{label}。")
+    if len(text) > limit:
+        raise ValidationFailed(f"{label}不能超过{limit}个字。")
+    return text
+
+
 PENDING_UNIT = "本单位注册信息尚未通过市采购办审核，暂不能办理业务。"
 
 

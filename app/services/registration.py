@@ -16,7 +16,7 @@ from app.services.contracts import check_credit_code
 from app.services.errors import ValidationFailed
 from app.services.operators import MOBILE, create_operator
 from app.services.organisation import validate_unit
-from app.services.records import PENDING_UNIT
+from app.services.records import PENDING_UNIT, required_text
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import Operator, Region, Unit, UnitKind, UnitRegistration
@@ -51,15 +51,6 @@ def first_level_units(session: Session, region_id: int | None = None) -> list[Un
     return list(session.scalars(query))
 
 
-def _text(value: str, label: str, limit: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed(f"请填写{label}。")
-    if len(value) > limit:
-        raise ValidationFailed(f"{label}不能超过{limit}个字。")
-    return value
-
-
 @without_autoflush
 def register_unit(session: Session, data: RegistrationInput, client: str) -> Operator:
     """采购人注册: create the (inactive) unit and its administrator, and send the registration
@@ -82,8 +73,8 @@ def register_unit(session: Session, data: RegistrationInput, client: str) -> Ope
                 kind=UnitKind.purchaser, region=region, parent=parent, active=False)
     validate_unit(session, unit)
     credit_code = check_credit_code(data.credit_code)
-    address = _text(data.address, "单位地址", 200)
-    phone = _text(data.phone, "单位电话", 20)
+    address = required_text(data.address, "单位地址", 200)
+    phone = required_text(data.phone, "单位电话", 20)
     if data.password != data.confirm:
         raise ValidationFailed("两次输入的密码不一致。")
     if not MOBILE.match((data.admin_phone or "").strip()):
@@ -114,8 +105,8 @@ def prepare_registration(session: Session, item: UnitRegistration, actor: Operat
     if item.status not in ("returned", "withdrawn"):
         raise ValidationFailed("只有被退回的注册信息可以修改。")
     item.credit_code = check_credit_code(item.credit_code)
-    item.address = _text(item.address, "单位地址", 200)
-    item.phone = _text(item.phone, "单位电话", 20)
+    item.address = required_text(item.address, "单位地址", 200)
+    item.phone = required_text(item.phone, "单位电话", 20)
 
 
 def _describe(item: UnitRegistration) -> list[tuple[str, str]]:

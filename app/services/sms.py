@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import json
-import logging
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.services.outbox import attempt_each
 from app.timezone import utcnow
 from models import SmsMessage
 
-log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
 KEPT = "kept"  # no gateway: the message stays in 短信记录 for an administrator to relay
 
@@ -83,26 +82,15 @@ def deliver_sms(session: Session, gateway: SmsGateway | None = None,
         select(SmsMessage).where(SmsMessage.status == "pending",
                                  SmsMessage.next_attempt_on <= now)
         .order_by(SmsMessage.id).limit(limit)))
-    delivered = failed = 0
-    for message in due:
-        if gateway is None:
+    if gateway is None:
+        for message in due:
             message.status = KEPT
             message.last_error = "未配置短信网关（SMS_GATEWAY_URL），短信保存在短信记录中。"
-            session.commit()
-            continue
-        try:
-            gateway.send(message.phone, message.body)
-        except (OSError, RuntimeError, urllib.error.URLError) as exc:
-            message.attempts += 1
-            message.last_error = str(exc)[:1000]
-            message.next_attempt_on = now + timedelta(minutes=min(2 ** message.attempts, 60))
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
-            log.warning("短信发送失败（%s）：%s", message.id, exc)
-            failed += 1
-        else:
-            message.status, message.delivered_on, message.last_error = "delivered", now, ""
-            message.body = message.redacted
-            delivered += 1
         session.commit()
-    return delivered, failed
+        return 0, 0
+
+    def send(message: SmsMessage) -> None:
+        gateway.send(message.phone, message.body)
+        message.body = message.redacted  # sent: the secret need not stay readable
+
+    return attempt_each(session, due, send, now, MAX_ATTEMPTS, cap_minutes=60)
