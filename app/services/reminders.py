@@ -102,6 +102,14 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
         .order_by(WorkflowTask.next_remind_on, WorkflowTask.id).limit(batch)))
     digest: dict[int, list[tuple[str, bool]]] = defaultdict(list)
     people: dict[int, Operator] = {}
+    found: dict[tuple[int, str], list[Operator]] = {}
+
+    def staff(unit_id: int, post_code: str) -> list[Operator]:
+        # Many due tasks share a unit and post: look each pair up once per scan.
+        if (unit_id, post_code) not in found:
+            found[unit_id, post_code] = holders(session, unit_id, post_code)
+        return found[unit_id, post_code]
+
     reminded = escalated = 0
     for task in due:
         step = _step(task)
@@ -110,12 +118,12 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
             continue
         label = registry().records[task.instance.record_type].label
         link = f"/tasks/{task.id}/review"
-        assignees = holders(session, task.unit_id, task.post_code)
+        assignees = staff(task.unit_id, task.post_code)
         overdue = task.due_on is not None and task.due_on <= now and task.escalated_on is None
         if overdue:
             task.escalated_on = now
             escalated += 1
-            supervisors = holders(session, task.unit_id, step.reminder.escalate_to) \
+            supervisors = staff(task.unit_id, step.reminder.escalate_to) \
                 if step.reminder.escalate_to else []
             title = f"超期：{label}（{task.step_label}）已超过办理期限"
             for person in {p.id: p for p in [*assignees, *supervisors]}.values():
