@@ -147,16 +147,17 @@ def _engine(call: Any, *args: Any) -> Transition:
 def _apply(session: Session, instance: WorkflowInstance, record: Any, transition: Transition,
            workflow: Workflow, actor: Operator, action: str, opinion: str) -> None:
     step = next((s for s in workflow.steps if s.id == transition.step), None)
+    now = utcnow()
     session.add(WorkflowHistory(
         instance=instance, step=transition.step, step_label=step.label if step else "采购人",
         action=action, result=transition.result, actor_id=actor.id,
         actor_name=actor.first_name, post_name=actor.post.name if actor.post else "",
-        opinion=opinion.strip(),
+        opinion=opinion.strip(), created_on=now,
     ))
     new = transition.state
     instance.status, instance.step, instance.returned_from = new.status.value, new.step, \
         new.returned_from
-    instance.updated_on = utcnow()
+    instance.updated_on = now
     record.status = new.status.value
     if transition.task is not None:
         unit = resolve_unit(session, instance.unit, transition.task.scope)
@@ -167,7 +168,7 @@ def _apply(session: Session, instance: WorkflowInstance, record: Any, transition
             )
         task = WorkflowTask(
             instance=instance, step=transition.task.step, step_label=transition.task.label,
-            post_code=transition.task.post, unit_id=unit.id, created_on=utcnow(),
+            post_code=transition.task.post, unit_id=unit.id, created_on=now,
         )
         schedule(task, next((s for s in workflow.steps if s.id == task.step), None),
                  task.created_on)
