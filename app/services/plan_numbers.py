@@ -43,6 +43,11 @@ def next_number(session: Session, region_id: int, method_short: str, year: int) 
     ).scalar_one()
 
 
+def format_plan_number(region_short: str, method_short: str, year: int, number: int) -> str:
+    """The printed form of a plan number, e.g. 豫财招标采购-2026-1289."""
+    return f"{region_short}财{method_short}采购-{year}-{number}"
+
+
 def assign_plan_number(session: Session, plan: ProcurementPlan) -> str:
     """Give a completed plan its number, e.g. 豫财招标采购-2026-1289 (idempotent)."""
     if plan.plan_number:
@@ -51,5 +56,5 @@ def assign_plan_number(session: Session, plan: ProcurementPlan) -> str:
     short = METHOD_SHORT[plan.method]
     year = business_today().year
     number = next_number(session, region.id, short, year)
-    plan.plan_number = f"{region.short_name}财{short}采购-{year}-{number}"
+    plan.plan_number = format_plan_number(region.short_name, short, year, number)
     return plan.plan_number
