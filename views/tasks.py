@@ -12,6 +12,7 @@ from sqlalchemy.orm import lazyload
 
 from app.scope import current_operator
 from app.services import workflow as flow
+from app.services.base import page_number, paginate
 from app.services.errors import Conflict, ServiceError
 from app.services.reminders import age_in_working_days
 from app.services.workflow_registry import registry
@@ -19,6 +20,8 @@ from app.timezone import utcnow
 from models import Post, WorkflowInstance, WorkflowTask
 from workflow import Decision
 from workflow.graph import END, START, to_svg
+
+PAGE_SIZE = 50
 
 
 def task_rows(session: Any, tasks: list[WorkflowTask]) -> list[dict[str, Any]]:
@@ -72,18 +75,23 @@ class TaskView(BaseView):
     @expose("/")
     @has_access
     def list(self) -> str:
-        session, actor = self.appbuilder.session, current_operator()
-        tasks = list(session.scalars(flow.open_tasks(session, actor).limit(500)))
-        return self.render_template("workflow/tasks.html", title="待办任务",
-                                    rows=task_rows(session, tasks), done=False)
+        return self._page(flow.open_tasks, "待办任务", done=False)
 
     @expose("/done")
     @has_access
     def done(self) -> str:
+        return self._page(flow.done_tasks, "已办任务", done=True)
+
+    def _page(self, query: Any, title: str, done: bool) -> str:
         session, actor = self.appbuilder.session, current_operator()
-        tasks = list(session.scalars(flow.done_tasks(session, actor).limit(500)))
-        return self.render_template("workflow/tasks.html", title="已办任务",
-                                    rows=task_rows(session, tasks), done=True)
+        try:
+            number = page_number(request.args.get("page"))
+        except ServiceError as exc:
+            flash(exc.message, "warning")
+            number = 1
+        page = paginate(session, query(session, actor), number, PAGE_SIZE)
+        return self.render_template("workflow/tasks.html", title=title, page=page,
+                                    rows=task_rows(session, page.rows), done=done)
 
     @expose("/<int:pk>/review", methods=["GET", "POST"])
     @has_access

@@ -14,12 +14,15 @@ from marshmallow import Schema, ValidationError, fields
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import bids
 from app.services import workflow as flow
+from app.services.base import page_number, paginate
 from app.services.errors import ServiceError
 from app.timezone import to_business
 from models import BidChangeAnnouncement, BidChangeFiling, WorkflowTask
 from views.base import ChineseApiErrors, ServiceRestApi
 from views.bids import OWN_PROJECTS, AnnouncementRules
 from workflow import Decision
+
+API_PAGE_SIZE, API_MAX_PAGE_SIZE = 50, 100
 
 
 class ActSchema(Schema):
@@ -71,16 +74,27 @@ class TaskApi(ChineseApiErrors, BaseApi):
     @safe
     @permission_name("get")
     def list_tasks(self) -> Response:
-        """The caller's open tasks, oldest first.
+        """The caller's open tasks, oldest first, a page at a time.
         ---
         get:
+          parameters:
+            - {in: query, name: page, schema: {type: integer, minimum: 1}}
+            - {in: query, name: page_size, schema: {type: integer, minimum: 1, maximum: 100}}
           responses:
             200:
               description: 待办任务
         """
         session, actor = self.appbuilder.session, current_operator()
-        tasks = session.scalars(flow.open_tasks(session, actor).limit(500))
-        return self.response(200, result=[task_json(t) for t in tasks])
+        try:
+            number = page_number(request.args.get("page"))
+            size = page_number(request.args.get("page_size", API_PAGE_SIZE), "每页条数")
+        except ServiceError as exc:
+            return self.response(400, message=exc.message)
+        if size > API_MAX_PAGE_SIZE:
+            return self.response(400, message=f"每页条数不能超过{API_MAX_PAGE_SIZE}。")
+        page = paginate(session, flow.open_tasks(session, actor), number, size)
+        return self.response(200, result=[task_json(t) for t in page.rows], count=page.total,
+                             page=page.number, page_size=page.size)
 
     @expose("/<int:pk>/act", methods=["POST"])
     @protect()
