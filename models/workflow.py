@@ -80,6 +80,9 @@ class WorkflowTask(Model):
         # The reminder scan: open tasks whose next reminder is due, soonest first.
         Index("ix_workflow_task_remind", "next_remind_on",
               postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
+        # 已办任务: a reviewer's finished tasks, newest first.
+        Index("ix_workflow_task_done", "actor_id", "acted_on",
+              postgresql_where=text("status = 'done'"), sqlite_where=text("status = 'done'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

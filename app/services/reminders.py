@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.services.sms import queue_sms
@@ -88,6 +88,15 @@ def holders(session: Session, unit_id: int, post_code: str) -> list[Operator]:
                Operator.active.is_(True)).order_by(Operator.id)))
 
 
+def due_tasks(now: datetime, batch: int) -> Select[tuple[WorkflowTask]]:
+    """The reminder scan's query: open tasks whose reminder has come, soonest first."""
+    return (
+        select(WorkflowTask)
+        .where(WorkflowTask.status == "open", WorkflowTask.next_remind_on <= now)
+        .options(joinedload(WorkflowTask.instance).joinedload(WorkflowInstance.definition))
+        .order_by(WorkflowTask.next_remind_on, WorkflowTask.id).limit(batch))
+
+
 def run_reminders(session: Session, now: datetime | None = None, batch: int = 500) -> ReminderRun:
     """Remind the assignees of due tasks, escalate overdue ones, send one SMS digest per person.
 
@@ -95,11 +104,7 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
     the cost follows the number of due tasks. Commits once for the whole batch.
     """
     now = now or utcnow()
-    due = list(session.scalars(
-        select(WorkflowTask)
-        .where(WorkflowTask.status == "open", WorkflowTask.next_remind_on <= now)
-        .options(joinedload(WorkflowTask.instance).joinedload(WorkflowInstance.definition))
-        .order_by(WorkflowTask.next_remind_on, WorkflowTask.id).limit(batch)))
+    due = list(session.scalars(due_tasks(now, batch)))
     digest: dict[int, list[tuple[str, bool]]] = defaultdict(list)
     people: dict[int, Operator] = {}
     found: dict[tuple[int, str], list[Operator]] = {}
