@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run db demo test lint translations browser-deps clean-db
+.PHONY: install run db demo test lint translations browser-deps clean-db serve
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,15 @@ demo: db
 
 run: demo
 	HOST=$(HOST) PORT=$(PORT) scripts/run-panel.sh
+
+# Production serving on PostgreSQL: gunicorn workers plus one scheduler (see README).
+SERVE_DATABASE_URL ?= $(or $(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/procurement)
+
+serve: install
+	$(BIN)/python scripts/ensure-database.py "$(SERVE_DATABASE_URL)"
+	DATABASE_URL="$(SERVE_DATABASE_URL)" $(BIN)/flask db upgrade
+	DATABASE_URL="$(SERVE_DATABASE_URL)" $(BIN)/flask setup
+	DATABASE_URL="$(SERVE_DATABASE_URL)" HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 lint: install
 	$(BIN)/ruff check .

@@ -35,12 +35,31 @@ def _secret_key(production: bool) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _non_negative_int(name: str, default: str) -> int:
+    """An integer setting >= 0 from the environment."""
+    raw = os.environ.get(name, default).strip()
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(f"环境变量 {name} 必须是非负整数，当前值为“{raw}”。")
+    return int(raw)
+
+
+def _database_url(url: str) -> str:
+    """``postgresql://…`` (as psql and most hosts write it) means the psycopg 3 driver here.
+
+    SQLAlchemy would otherwise pick psycopg2, which is not installed.
+    """
+    for scheme in ("postgresql://", "postgres://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url[len(scheme):]
+    return url
+
+
 def build_config() -> dict[str, object]:
     """Assemble the Flask configuration from the environment."""
     production = os.environ.get("APP_ENV", "development") == "production"
-    database_url = os.environ.get(
+    database_url = _database_url(os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'procurement.db'}"
-    )
+    ))
     upload_folder = Path(os.environ.get("UPLOAD_FOLDER", INSTANCE_DIR / "uploads"))
     locale = os.environ.get("APP_LOCALE", "zh")
     return {
@@ -95,6 +114,9 @@ def build_config() -> dict[str, object]:
         "REGISTRATION_RATE_LIMIT": os.environ.get("REGISTRATION_RATE_LIMIT", "10 per hour"),
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        # Behind nginx: how many proxies in front of the app append to X-Forwarded-For (0: none,
+        # the socket's peer is the client). Rate limits key on the address this yields.
+        "PROXY_FIX_X_FOR": _non_negative_int("PROXY_FIX_X_FOR", "0"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

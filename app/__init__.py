@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 from flask_appbuilder import AppBuilder
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import csrf, db, migrate
 
@@ -52,4 +53,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_cli(app)
     register_error_handlers(app)
+    _trust_proxies(app)
     return app
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx, take the client address from X-Forwarded-For (PROXY_FIX_X_FOR hops).
+
+    Only the last ``PROXY_FIX_X_FOR`` entries are trusted: a client cannot choose its address
+    (and so escape the login limits) by sending the header itself. 0 leaves the app as is.
+    """
+    from config import ConfigError
+
+    hops = app.config.get("PROXY_FIX_X_FOR") or 0
+    if not isinstance(hops, int) or hops < 0:
+        raise ConfigError(f"PROXY_FIX_X_FOR 必须是非负整数，当前值为“{hops}”。")
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops)  # type: ignore[method-assign]
