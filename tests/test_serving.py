@@ -156,3 +156,27 @@ def test_database_url_uses_psycopg3(monkeypatch: pytest.MonkeyPatch, given: str,
     monkeypatch.setenv("DATABASE_URL", given)
     assert config.build_config()["SQLALCHEMY_DATABASE_URI"] == used
 
+
+def test_gunicorn_serves_with_the_production_settings(app: Flask, database: Any) -> None:
+    """app/gunicorn_conf.py through bench.server: workers answer the web and the API, and
+    leaving the block stops the master and every worker."""
+    from bench.client import ApiSession, LoginFailed, WebSession
+    from bench.server import serve
+
+    with serve(database.url, workers=2) as served:
+        workers = served.worker_pids()
+        assert len(workers) == 2 and served.max_worker_rss_mb() > 20
+        web = WebSession(served.base_url)
+        assert web.login("pds_clerk", DEMO_PASSWORD).status == 302
+        home = web.get("/")
+        assert home.status == 200 and "河南省电子化政府采购系统" in home.text
+        api = ApiSession(served.base_url)
+        api.login("pds_clerk", DEMO_PASSWORD)
+        listed = api.get("/api/v1/procurement_plan/")
+        assert listed.status == 200 and isinstance(listed.json()["result"], list)
+        assert listed.seconds > 0
+        with pytest.raises(LoginFailed):
+            ApiSession(served.base_url).login("pds_clerk", "Wrong#2026")
+        log = served.log_path
+    assert not [pid for pid in [served.master_pid, *workers] if Path(f"/proc/{pid}").exists()]
+    assert '"GET / HTTP/1.1" 200' in log.read_text(encoding="utf-8")
