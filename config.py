@@ -62,6 +62,7 @@ def build_config() -> dict[str, object]:
     ))
     upload_folder = Path(os.environ.get("UPLOAD_FOLDER", INSTANCE_DIR / "uploads"))
     locale = os.environ.get("APP_LOCALE", "zh")
+    ratelimit_uri = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     return {
         "APP_ENV": "production" if production else "development",
         "PRODUCTION": production,
@@ -107,7 +108,11 @@ def build_config() -> dict[str, object]:
         # Logins and 找回密码: limits per client (and per credit code), lockout after failures.
         # Limits live in RATELIMIT_STORAGE_URI (redis://… so that they hold across workers).
         "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_uri,
+        # A Redis that does not answer must not hold a login for long (see app/ratelimit.py).
+        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
+                                      if ratelimit_uri.startswith(("redis://", "rediss://", "redis+unix://"))
+                                      else {}),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
         "RECOVERY_RATE_LIMIT": os.environ.get("RECOVERY_RATE_LIMIT", "5 per 10 minutes"),
         "RECOVERY_CODE_RATE_LIMIT": os.environ.get("RECOVERY_CODE_RATE_LIMIT", "3 per hour"),

@@ -98,6 +98,25 @@ def test_login_limit_holds_across_instances_sharing_redis(make_app: Callable[...
     assert api_login(alone, address)[0] == 429
 
 
+def test_unreachable_redis_falls_back_to_per_process_limits(
+        make_app: Callable[..., Flask], caplog: pytest.LogCaptureFixture) -> None:
+    """Redis down: sign-ins still work, each process still limits them, and the error is logged."""
+    alone = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1", LOGIN_RATE_LIMIT="2 per minute")
+    assert api_login(alone, "10.0.0.5")[0] == 200
+    assert api_login(alone, "10.0.0.5")[0] == 200
+    assert api_login(alone, "10.0.0.5") == (429, TOO_MANY)
+    assert "限流存储不可用" in caplog.text
+
+
+def test_redis_storage_gets_short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379")
+    options = config.build_config()["RATELIMIT_STORAGE_OPTIONS"]
+    assert options == {"socket_connect_timeout": 1, "socket_timeout": 1}
+    monkeypatch.setenv("RATELIMIT_STORAGE_URI", "memory://")
+    assert config.build_config()["RATELIMIT_STORAGE_OPTIONS"] == {}
+
+
 def test_behind_a_proxy_limits_key_on_the_forwarded_client(
         make_app: Callable[..., Flask]) -> None:
     """PROXY_FIX_X_FOR=1: the address nginx appends is the client; what the client sent itself
