@@ -110,9 +110,9 @@ def build_config() -> dict[str, object]:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": ratelimit_uri,
         # A Redis that does not answer must not hold a login for long (see app/ratelimit.py).
-        "RATELIMIT_STORAGE_OPTIONS": ({"socket_connect_timeout": 1, "socket_timeout": 1}
-                                      if ratelimit_uri.startswith(("redis://", "rediss://", "redis+unix://"))
-                                      else {}),
+        "RATELIMIT_STORAGE_OPTIONS": (
+            {"socket_connect_timeout": 1, "socket_timeout": 1}
+            if ratelimit_uri.startswith(("redis://", "rediss://", "redis+unix://")) else {}),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
         "RECOVERY_RATE_LIMIT": os.environ.get("RECOVERY_RATE_LIMIT", "5 per 10 minutes"),
         "RECOVERY_CODE_RATE_LIMIT": os.environ.get("RECOVERY_CODE_RATE_LIMIT", "3 per hour"),
