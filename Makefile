@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export FLASK_APP := wsgi
 
-.PHONY: install run db demo test lint translations browser-deps clean-db serve
+.PHONY: install run db demo test lint translations browser-deps clean-db serve loadtest bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ serve: install
 	DATABASE_URL="$(SERVE_DATABASE_URL)" $(BIN)/flask db upgrade
 	DATABASE_URL="$(SERVE_DATABASE_URL)" $(BIN)/flask setup
 	DATABASE_URL="$(SERVE_DATABASE_URL)" HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+
+# Bounded loopback load test on a fresh PostgreSQL database; writes docs/performance.md.
+loadtest: install
+	$(BIN)/python -m bench.load $(LOAD_ARGS)
+
+# Benchmarks (bench/__main__.py); see docs/performance.md.
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
