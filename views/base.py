@@ -8,7 +8,9 @@ from typing import Any
 
 from flask import Response, abort, current_app, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
+from flask_appbuilder.models.sqla.interface import SQLAInterface
 from marshmallow import Schema
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.errors import MESSAGES
 from app.scope import current_operator
@@ -71,13 +73,52 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
+def loader(model: type, path: str) -> Any:
+    """Eager loading of a dotted relationship path: joined to one record, select-in to many."""
+    option: Any = None
+    for name in path.split("."):
+        attr = getattr(model, name)
+        many = attr.property.uselist
+        if option is None:
+            option = selectinload(attr) if many else joinedload(attr)
+        else:
+            option = option.selectinload(attr) if many else option.joinedload(attr)
+        model = attr.property.mapper.class_
+    return option
+
+
+class ListInterface(SQLAInterface):
+    """FAB's interface whose queries load the related records a list shows with its rows.
+
+    FAB's list pages read each relationship column row by row (one query per row); the loader
+    options here fetch them with the page, in a join or one more query whatever its length.
+    """
+
+    def __init__(self, obj: type, session: Any = None, loads: tuple[str, ...] = ()) -> None:
+        super().__init__(obj, session)
+        self.list_loads = tuple(loader(obj, path) for path in loads)
+
+    def apply_all(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        query = super().apply_all(query, *args, **kwargs)
+        return query.options(*self.list_loads) if self.list_loads else query
+
+
 class ServiceModelView(ServiceHooks, ModelView):
     """A CRUD page whose writes go through the services; FAB flashes the Chinese message."""
 
     page_size = 20
     optional_columns: list[str] = []
+    # Relationships the list reads beyond its own relationship columns (e.g. in a property or
+    # a __repr__), as dotted paths such as "permissions.view_menu"; loaded with the page.
+    list_loads: list[str] = []
 
     def __init__(self, **kwargs: Any) -> None:
+        # Relationship columns of the list come with the page, not one query per row. A custom
+        # interface (e.g. derived amounts) loads what it shows itself.
+        if type(self.datamodel) is SQLAInterface:
+            model = self.datamodel.obj
+            related = [c for c in self.list_columns if self.datamodel.is_relation(c)]
+            self.datamodel = ListInterface(model, loads=(*related, *self.list_loads))
         # The search form's related pickers are scoped like the add form's (FAB's are not).
         if not self.search_form_query_rel_fields and self.add_form_query_rel_fields:
             self.search_form_query_rel_fields = dict(self.add_form_query_rel_fields)

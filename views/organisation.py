@@ -42,6 +42,7 @@ class RegionView(ServiceModelView):
     add_title = _l("新增区划")
     edit_title = _l("修改区划")
     list_columns = ["code", "name", "short_name", "supervision_unit", "sort_order"]
+    list_loads = ["units"]  # supervision_unit looks through the region's units
     show_columns = list_columns
     add_columns = edit_columns = ["code", "name", "short_name", "sort_order"]
     search_columns = ["code", "name"]

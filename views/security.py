@@ -135,6 +135,7 @@ class RoleView(ServiceModelView):
     base_permissions = ["can_list", "can_show"]
     list_title = show_title = _l("角色权限")
     list_columns = show_columns = ["name", "permissions"]
+    list_loads = ["permissions.permission", "permissions.view_menu"]
     search_columns = ["name"]
     order_columns = ["name"]
     base_order = ("name", "asc")
