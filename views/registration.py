@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, url_for
+from flask import Response, abort, flash, g, redirect, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -129,8 +129,15 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
         super().__init__(**kwargs)
         self.formatters_columns["id"] = self._review_link
 
+    def _may_review(self) -> bool:
+        # Asked once per request, not once per row (each check is a query).
+        if "may_review_registrations" not in g:
+            g.may_review_registrations = self.appbuilder.sm.has_access(
+                "can_review", self.class_permission_name)
+        return bool(g.may_review_registrations)
+
     def _review_link(self, pk: Any) -> Markup:
-        if not self.appbuilder.sm.has_access("can_review", self.class_permission_name):
+        if not self._may_review():
             return Markup("")
         url = url_for(f"{self.endpoint}.review", pk=pk)
         return Markup('<a class="btn btn-xs btn-primary" href="{}">审核</a>').format(url)
