@@ -11,6 +11,7 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
+from sqlalchemy.orm import contains_eager, joinedload
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import contracts
@@ -58,9 +59,11 @@ class FilterOwnPlanItems(BaseFilter):
 
     def apply(self, query: Any, value: Any) -> Any:
         user = current_operator()
+        # A line reads as "<plan>：<品目> <amount>": its plan and 品目 come with the lines.
         return query.join(PlanItem.plan).filter(
             ProcurementPlan.unit_id == (user.unit_id if user else None),
-            ProcurementPlan.status == "completed")
+            ProcurementPlan.status == "completed",
+        ).options(contains_eager(PlanItem.plan), joinedload(PlanItem.catalogue_item))
 
 
 class MigrantAccountView(ServiceModelView):
@@ -152,7 +155,10 @@ class PublicContractView(BaseView):
     @expose("/")
     def index(self) -> str:
         session = self.appbuilder.session
-        rows = list(session.scalars(contracts.announced(session).limit(200)))
+        # The list shows each contract's unit and supplier: loaded with the page.
+        query = contracts.announced(session).options(joinedload(Contract.unit),
+                                                     joinedload(Contract.supplier))
+        rows = list(session.scalars(query.limit(200)))
         return self.render_template("contracts/public_list.html", rows=rows, money=money)
 
     @expose("/<int:pk>")
