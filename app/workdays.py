@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -36,8 +37,13 @@ def is_working_day(day: date) -> bool:
     :param day: calendar date (a ``datetime`` is accepted and its date part used).
     :returns: ``True`` if people are expected at work that day.
     """
-    if isinstance(day, datetime):
-        day = day.date()
+    # A list of 50 tasks a few weeks old asks about thousands of days per page.
+    return _is_working_date(day.date() if isinstance(day, datetime) else day)
+
+
+@lru_cache(maxsize=8192)
+def _is_working_date(day: date) -> bool:
+    """Cached :func:`is_working_day` of a date."""
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
