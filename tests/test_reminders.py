@@ -198,3 +198,15 @@ def test_message_center_badge_and_reading(app: Flask, login_as: Any,
     web.submit("/messages/", {}, post_path="/messages/read-all")
     assert 'id="unread-count"' not in web.get("/").get_data(as_text=True)
     assert app.test_client().get("/messages/").status_code == 401
+
+
+def test_badge_stops_counting_at_99_plus(app: Flask, login_as: Any) -> None:
+    """A reviewer with hundreds of unread reminders sees 99+, counted no further."""
+    with app.app_context():
+        session = app.appbuilder.session
+        person = session.scalar(select(Operator.id).where(Operator.username == "zz_internal"))
+        session.add_all(Notification(recipient_id=person, kind="reminder", title=f"提醒{n}")
+                        for n in range(120))
+        session.commit()
+    page = login_as("zz_internal").get("/").get_data(as_text=True)
+    assert 'id="unread-count" style="background:#d9534f">99+<' in page

@@ -13,15 +13,25 @@ from app.timezone import utcnow
 from models import Notification
 
 PAGE_SIZE = 50
+BADGE_LIMIT = 100
 
 
-def unread_messages() -> int:
-    """The signed-in person's unread count, for the navigation bar (one indexed count)."""
+def unread_messages() -> str:
+    """The signed-in person's unread count for the navigation bar ("" none, "99+" many).
+
+    Counting stops at ``BADGE_LIMIT``: a reviewer with thousands of unread reminders costs
+    the same page time as one with three.
+    """
     if not getattr(current_user, "is_authenticated", False):
-        return 0
-    return current_app.appbuilder.session.scalar(
-        select(func.count(Notification.id)).where(Notification.recipient_id == current_user.id,
-                                                  Notification.read_on.is_(None))) or 0
+        return ""
+    unread = select(Notification.id).where(
+        Notification.recipient_id == current_user.id, Notification.read_on.is_(None)
+    ).limit(BADGE_LIMIT)
+    count = current_app.appbuilder.session.scalar(
+        select(func.count()).select_from(unread.subquery())) or 0
+    if count >= BADGE_LIMIT:
+        return f"{BADGE_LIMIT - 1}+"
+    return str(count) if count else ""
 
 
 class MessageCenterView(BaseView):
