@@ -6,9 +6,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from app.passwords import PasswordPolicyError, check_password
 from app.timezone import utcnow
@@ -66,6 +68,33 @@ class ProcurementSecurityManager(SecurityManager):
             if role not in roles:
                 roles.append(role)
         return roles
+
+    def exist_permission_on_roles(self, view_name: str, permission_name: str,
+                                  role_ids: list[int]) -> bool:
+        """FAB's permission check, answered from the roles' permissions read once per request.
+
+        A page asks for every menu entry and button; one query per request replaces one per
+        question. Outside a request (CLI, scheduler) every question still goes to the database.
+        """
+        if not has_request_context():
+            return super().exist_permission_on_roles(view_name, permission_name, role_ids)
+        key = tuple(sorted(role_ids))
+        known: dict[tuple[int, ...], set[tuple[str, str]]] = g.setdefault(
+            "_role_permissions", {})
+        if key not in known:
+            known[key] = self._permissions_of(key)
+        return (permission_name, view_name) in known[key]
+
+    def _permissions_of(self, role_ids: tuple[int, ...]) -> set[tuple[str, str]]:
+        pv, role_link = self.permissionview_model, assoc_permissionview_role
+        rows = self.session.execute(
+            select(self.permission_model.name, self.viewmenu_model.name)
+            .select_from(pv)
+            .join(role_link, pv.id == role_link.c.permission_view_id)
+            .join(self.permission_model, pv.permission_id == self.permission_model.id)
+            .join(self.viewmenu_model, pv.view_menu_id == self.viewmenu_model.id)
+            .where(role_link.c.role_id.in_(role_ids)))
+        return {(permission, view) for permission, view in rows}
 
     def auth_user_db(self, username: str, password: str) -> Any:
         """Authenticate by login account, with lockout after repeated failures.
