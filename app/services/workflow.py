@@ -271,6 +271,10 @@ def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decis
     if task.status != "open" or task.version != version:
         raise Conflict(ALREADY_HANDLED)
     instance = task.instance
+    if instance.status != Status.in_review.value or instance.step != task.step:
+        # The task was read open, but a withdrawal or another act committed in between and
+        # moved the instance on: the task is handled, whatever the engine would say of it.
+        raise Conflict(ALREADY_HANDLED)
     kind = registry().records[instance.record_type]
     record = session.get(kind.model, instance.record_id)
     workflow = pinned_workflow(instance)
