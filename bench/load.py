@@ -267,8 +267,11 @@ def clerk(run: Run, username: str, body: dict[str, Any], seed: int) -> None:
                 withdrawn = run.call("withdraw", api.post_json, f"{PLANS}{pk}/withdraw")
                 if withdrawn is not None and withdrawn.status == 200:
                     run.note(transition=(pk, username, "withdraw"))
-                elif withdrawn is not None and withdrawn.status not in (409, 422):
-                    run.note(failure=f"withdraw {pk}: {withdrawn.status}")
+                elif withdrawn is not None and not (
+                        withdrawn.status in (409, 422)
+                        and withdrawn.json().get("message") == "已有审核人处理，不能撤回。"):
+                    # A reviewer acting first is the only acceptable refusal.
+                    run.note(failure=f"withdraw {pk}: {withdrawn.status} {withdrawn.body[:200]!r}")
         else:
             run.note(failure=f"submit {pk}: {submitted.status} {submitted.body[:200]!r}")
         if mine and rnd.random() < 0.3:
