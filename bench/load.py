@@ -553,7 +553,8 @@ def summary(run: Run, seconds: float, workers: int, rss: float, users: int,
         f"Machine: {info['cores']} cores ({info['cpu']}), {info['ram']} RAM, {info['os']}; "
         f"Python {info['python']}, PostgreSQL {info['postgresql']}, Redis {info['redis']}, "
         f"gunicorn {info['gunicorn']}; code at {info['commit']}. Client, server and database "
-        f"share the machine (1-minute load average before the run: {info['load']}).",
+        f"share the machine (1-minute load average before the run: {info['load']}). "
+        f"gunicorn settings: {info['settings']}.",
         "",
         f"{total} requests in {seconds:.1f} s: **{total / seconds:.1f} requests/s**; "
         f"{len(set(run.created))} plans created; largest worker RSS {rss:.0f} MiB. "
@@ -627,10 +628,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--no-redis", action="store_true", help="rate limits in memory")
     parser.add_argument("--no-write", action="store_true", help="do not touch docs/performance.md")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="extra environment for gunicorn, e.g. GUNICORN_PRELOAD=1")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
-    env = {"GUNICORN_ACCESS_LOG": "-"}
+    env = {"GUNICORN_ACCESS_LOG": "-", **dict(item.split("=", 1) for item in args.env)}
     if not args.no_redis:
         import redis
 
@@ -674,7 +677,13 @@ def main(argv: list[str] | None = None) -> int:
     checks.append(("no worker timeout or crash in the gunicorn log",
                    "WORKER TIMEOUT" not in server_text and "Traceback" not in server_text,
                    f"log {server_log}"))
-    info = {**machine(), "load": f"{load_before:.2f}"}
+    from app import gunicorn_conf as conf
+
+    settings = (f"`app/gunicorn_conf.py` defaults (max_requests {conf.max_requests} + jitter "
+                f"up to {conf.max_requests_jitter}, preload {'on' if conf.preload_app else 'off'})")
+    if args.env:
+        settings += " with " + ", ".join(f"`{item}`" for item in args.env)
+    info = {**machine(), "load": f"{load_before:.2f}", "settings": settings}
     section = summary(run, elapsed, args.workers, rss, len(CLERKS) + len(REVIEWERS), checks,
                       info, cpu)
     print()
