@@ -4,17 +4,20 @@ Everything comes from the environment so that the same module serves ``make serv
 ``scripts/serve.sh``, the benchmarks and a systemd unit:
 
 - ``HOST`` / ``PORT`` (127.0.0.1:8000): where to listen (nginx in front in production);
-- ``WEB_CONCURRENCY`` (4): worker processes. Each sync worker handles one request at a time
-  and mostly waits on PostgreSQL, so two per core suit the 2-core reference machine;
+- ``WEB_CONCURRENCY`` (4): worker processes, each handling one request at a time (sync). The
+  workers are CPU-bound (in the load test ~75 % of the CPU went to gunicorn, ~20 % to
+  PostgreSQL), so two per core cover the waits on the database without adding much memory;
 - ``GUNICORN_THREADS`` (1): threads per worker (more than 1 switches to the gthread worker);
 - ``GUNICORN_TIMEOUT`` (60 s): a worker silent for longer is killed and replaced;
-- ``GUNICORN_MAX_REQUESTS`` (1000, plus a random jitter up to 50 %): a worker is replaced after
-  that many requests, which bounds its memory (0: never). Under even load the workers count
-  in step: with a 10 % jitter the load test saw all four restart within 3 s and, as a worker
-  takes about 3 s to build the app, the server answered nothing for 2-3 s;
+- ``GUNICORN_MAX_REQUESTS`` (5000, plus a random jitter up to 50 %): a worker is replaced after
+  that many requests, which bounds its memory (0: never). A new worker takes 3-5 s (and a core)
+  to build the app, and under even load the workers reach the limit together: at 1000 with a
+  10 % jitter the load test saw all four restart within 3 s and nothing answered for 2-3 s.
+  A worker grew by only ~8 MiB over its first 1000 requests, so replacements can be rare;
 - ``GUNICORN_ACCESS_LOG`` (``-``: stdout; empty: no access log), ``GUNICORN_ERROR_LOG`` (``-``);
 - ``GUNICORN_PRELOAD`` (0): 1 imports the app once in the master before forking (less memory,
-  faster worker restarts); each worker then drops the database connections it inherited.
+  a replacement worker serves at once); each worker then drops the database connections it
+  inherited. Code changes then need a full restart, not ``kill -HUP``.
 
 The application is not preloaded by default: every worker builds its own app, engine and
 connection pool, and nothing opened in the master is shared across a fork.
@@ -42,7 +45,7 @@ threads = _int("GUNICORN_THREADS", 1)
 timeout = _int("GUNICORN_TIMEOUT", 60)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = _int("GUNICORN_KEEPALIVE", 5)
-max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests = _int("GUNICORN_MAX_REQUESTS", 5000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", max_requests // 2)
 preload_app = os.environ.get("GUNICORN_PRELOAD", "0") == "1"
 
