@@ -530,6 +530,23 @@ def machine() -> dict[str, str]:
             "postgresql": pg, "redis": redis_version, "gunicorn": gunicorn.__version__}
 
 
+# Kept in the report whatever the run: what earlier runs on the reference machine showed.
+FINDINGS = """\
+Found with this test (2 cores, 2026-11-21):
+
+- Throughput varies from run to run: 77-96 requests/s over six runs with 4 workers.
+- Workers on 2 cores (one run each, `--workers N`): 2 → 100, 3 → 89, 4 → 95, 6 → 84
+  requests/s, the same worker RSS. The server is CPU-bound; 4 stays the default so that a
+  slow request (an export) does not hold half the capacity.
+- With `max_requests` 1000 and a 10 % jitter the four workers, counting in step, restarted
+  within 3 s of each other; a new worker needs 3-5 s to build the app, so nothing answered for
+  2-3 s (max latency 3.3 s) and every replacement cost a core for seconds. Now 5000 with up to
+  50 % jitter (`GUNICORN_PRELOAD=1` makes a replacement instant: max latency 1.2 s).
+- A reviewer acting on a task that a withdrawal (or a colleague) closed after the reviewer's
+  request had read it got 422 该记录不在审核中。 instead of 409 该任务已被处理; fixed in
+  `act_on_task` (tests/test_act_races.py).
+"""
+
 ORDER = ("login", "create", "submit", "withdraw", "show", "resubmit", "tasks", "act", "act_race")
 
 
@@ -572,7 +589,7 @@ def summary(run: Run, seconds: float, workers: int, rss: float, users: int,
                      f"{max(times, default=0) * 1000:.0f} |")
     lines += ["", "Checks against the database afterwards:", ""]
     lines += [f"- {'PASS' if ok else 'FAIL'} {name}: {detail}" for name, ok, detail in checks]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + FINDINGS
 
 
 def write_section(section: str, path: Path = DOC) -> None:
