@@ -14,7 +14,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from typing import Any
 import psycopg
 
 from bench import dataset, replicate
+from bench.load_report import machine
 from bench.measure import MEASURES, Phase, measure
 from bench.server import serve
 
@@ -227,14 +227,6 @@ def main() -> int:
     for line in missed:
         print(f"TARGET MISSED: {line}")
     return 1 if missed else 0
-
-
-def machine() -> dict[str, str]:
-    """Where the figures came from."""
-    memory = next((line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "?")
-    return {"python": platform.python_version(), "cpus": str(os.cpu_count()),
-            "memory_kb": memory, "platform": platform.platform()}
 
 
 if __name__ == "__main__":

@@ -25,13 +25,12 @@ import app.services.workflow as flow
 from app.demo_flows import DEMO_PASSWORD
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_unit
-from app.services.reminders import run_reminders
+from app.services.reminders import holders, run_reminders
 from app.services.spending_plans import Row, import_rows
 from app.timezone import utcnow
 from models import (
     CatalogueItem,
     Operator,
-    Post,
     ProcurementPlan,
     Region,
     SpendingPlan,
@@ -96,13 +95,6 @@ def _operator(session: Session, username: str) -> Operator:
     return session.scalars(select(Operator).where(Operator.username == username)).one()
 
 
-def _holder(session: Session, unit_id: int, post_code: str) -> Operator:
-    return session.scalars(
-        select(Operator).join(Post, Operator.post_id == Post.id)
-        .where(Operator.unit_id == unit_id, Post.code == post_code).order_by(Operator.id)
-    ).first()
-
-
 class Phones:
     """Unique mobile numbers for generated operators."""
 
@@ -122,7 +114,7 @@ def _reviewers(session: Session, region: Region, phone: Phones) -> None:
     for code, post, username in ((f"{p}02", "competent_reviewer", f"{p}_competent2"),
                                  (f"{p}d2", "division_first", f"{p}_div_first2"),
                                  (f"{p}d2", "division_review", f"{p}_div_review2")):
-        if _holder(session, units[code].id, post) is None:
+        if not holders(session, units[code].id, post):
             create_operator(session, name=f"{region.name}审核人{post[:3]}", phone=phone(),
                             password=DEMO_PASSWORD, post_code=post, unit=units[code],
                             username=username)
@@ -186,7 +178,7 @@ class Filer:
 
     def _clerk(self, unit: Unit) -> Operator:
         if unit.id not in self._clerks:
-            self._clerks[unit.id] = _holder(self.session, unit.id, "clerk")
+            self._clerks[unit.id] = holders(self.session, unit.id, "clerk")[0]
             self._spending[unit.id] = self.session.scalar(
                 select(SpendingPlan.id).where(SpendingPlan.unit_id == unit.id))
         return self._clerks[unit.id]
@@ -222,7 +214,7 @@ class Filer:
         instance = flow.instance_of(session, plan_service.RECORD, plan.id)
         task = session.scalars(select(WorkflowTask).where(
             WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open")).one()
-        reviewer = _holder(session, task.unit_id, task.post_code)
+        reviewer = holders(session, task.unit_id, task.post_code)[0]
         action = "approve" if step == "A" else RETURN_ACTION.get(task.step, "return")
         flow.act_on_task(session, task.id, reviewer, Decision(action, "同意" if step == "A"
                                                               else "请补充采购需求说明。"),

@@ -256,8 +256,11 @@ def machine() -> dict[str, str]:
                 if line.startswith("model name")), platform.processor() or "?")
     mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
                   if line.startswith("MemTotal"))
-    with psycopg.connect(PG_ADMIN_URL) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]
+    try:
+        with psycopg.connect(PG_ADMIN_URL, connect_timeout=3) as conn:
+            pg = conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.OperationalError:  # a SQLite-only benchmark run
+        pg = "unreachable"
     try:
         import redis
 
