@@ -1,16 +1,19 @@
-"""Time: stored as naive UTC, shown and reasoned about in Asia/Shanghai (business time)."""
+"""Time: stored as naive UTC, shown and reasoned about in Asia/Shanghai (business time).
+
+``utcnow`` is defined in :mod:`models.clock` (the models' column defaults use it and ``models``
+imports nothing of ``app``) and re-exported here, so callers keep importing it from this module.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from models.clock import utcnow
+
+__all__ = ["BUSINESS_TZ", "business_today", "to_business", "utcnow"]
+
 BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def utcnow() -> datetime:
-    """Current time as naive UTC, the form every timestamp column stores."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def to_business(value: datetime) -> datetime:

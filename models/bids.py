@@ -9,7 +9,7 @@ from flask_appbuilder import Model
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.timezone import utcnow
+from models.clock import utcnow
 from models.organisation import Unit
 from models.people import Operator
 

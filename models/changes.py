@@ -10,7 +10,7 @@ from flask_appbuilder import Model
 from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.timezone import utcnow
+from models.clock import utcnow
 from models.organisation import Unit
 from models.people import Operator
 from models.plans import MONEY, Method, ProcurementPlan, SpendingPlan

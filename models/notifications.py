@@ -8,7 +8,7 @@ from flask_appbuilder import Model
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.timezone import utcnow
+from models.clock import utcnow
 
 
 class Notification(Model):

@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.timezone import utcnow
+from models.clock import utcnow
 from models.contracts import Contract
 from models.organisation import Unit
 from models.people import Operator

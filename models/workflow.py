@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.timezone import utcnow
+from models.clock import utcnow
 from models.organisation import Unit
 from models.people import Operator
 
