@@ -20,7 +20,7 @@ workflows_cli = AppGroup("workflows", help="审批流程（workflows.yaml）。"
 @workflows_cli.command("check")
 def check_command() -> None:
     """Lint every chain against the database; exits 1 when there are problems."""
-    problems = check(db.session, registry())
+    problems = check(db.session(), registry())
     for problem in problems:
         click.echo(problem)
     if problems:
@@ -34,7 +34,7 @@ def check_command() -> None:
               help="写入SVG文件（默认输出到屏幕）")
 def diagram_command(name: str, output: Path | None) -> None:
     """Draw the chain NAME as an SVG flowchart."""
-    loaded = registry().workflows
+    loaded = registry().loaded()
     if name not in loaded.workflows:
         known = "、".join(loaded.workflows) or "无"
         raise click.ClickException(f"没有名为“{name}”的流程（现有：{known}）。")
@@ -50,7 +50,7 @@ def diagram_command(name: str, output: Path | None) -> None:
 @workflows_cli.command("diff")
 def diff_command() -> None:
     """List in-flight records pinned to a definition that differs from workflows.yaml."""
-    affected = diff(db.session, registry())
+    affected = diff(db.session(), registry())
     if not affected:
         click.echo("没有在办记录受影响：所有在办记录的流程版本与 workflows.yaml 一致。")
         return

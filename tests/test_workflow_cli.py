@@ -66,3 +66,78 @@ def test_a_broken_file_stops_start_up_with_the_exact_path(tmp_path: Path) -> Non
     assert str(caught.value) == (
         "workflows.bid_change.steps[2].actions[1].to: “supervision_last”不是本步骤之前的步骤"
     )
+
+
+def start_up_problems(tmp_path: Path, *changes: tuple[str, str]) -> list[str]:
+    """The problems ``create_app`` refuses to start with, for the shipped file so changed."""
+    from app import create_app
+
+    text = (ROOT / "workflows.yaml").read_text(encoding="utf-8")
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    broken = tmp_path / "workflows.yaml"
+    broken.write_text(text, encoding="utf-8")
+    with pytest.raises(WorkflowConfigError) as caught:
+        create_app({"WORKFLOWS_FILE": str(broken), "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert str(caught.value) == "\n".join(caught.value.problems)
+    return caught.value.problems
+
+
+def test_an_unknown_condition_field_stops_start_up(tmp_path: Path) -> None:
+    # The anchor is used by the next step too: each use is named.
+    assert start_up_problems(tmp_path, (
+        "when: &failed_tender {field: failed_was_tender, op: truthy}",
+        "when: &failed_tender {field: typo}",
+    )) == [
+        "workflows.method_change.steps[1].when.field: 业务对象“method_change”没有字段“typo”",
+        "workflows.method_change.steps[2].when.field: 业务对象“method_change”没有字段“typo”",
+    ]
+
+
+def test_an_unknown_field_inside_all_any_not_is_named_by_its_path(tmp_path: Path) -> None:
+    assert start_up_problems(
+        tmp_path,
+        ("- {field: competent_review, op: truthy}", "- {field: typo, op: truthy}"),
+        ("not: {field: methods, op: all_in", "not: {field: method, op: all_in"),
+    ) == [
+        "workflows.plan.steps[3].when.any[1].field: 业务对象“procurement_plan”没有字段“typo”",
+        "workflows.plan.steps[6].when.all[2].any[1].not.field: 业务对象“procurement_plan”没有字段“method”",
+        "workflows.plan.steps[7].when.all[2].any[1].not.field: 业务对象“procurement_plan”没有字段“method”",
+    ]
+
+
+def test_an_unknown_hook_or_record_type_stops_start_up(tmp_path: Path) -> None:
+    assert start_up_problems(
+        tmp_path,
+        ("on_complete: [record_completion]", "on_complete: [record_completion, publish]"),
+        ("record: contract\n", "record: contract_filing\n"),
+    ) == [
+        "workflows.bid_change.on_complete[1]: 未注册的完成钩子“publish”（已注册：apply_method_change、"
+        "apply_spending_reduction、approve_unit_registration、generate_plan_number、record_completion）",
+        "workflows.contract.record: 未注册的业务对象“contract_filing”（已注册：bid_change_filing、"
+        "contract、method_change、procurement_plan、spending_reduction、unit_registration）",
+    ]
+
+
+def test_a_step_that_cannot_end_stops_start_up(tmp_path: Path) -> None:
+    # The graph lint of `flask workflows check` runs at start-up too.
+    assert start_up_problems(tmp_path, (
+        "      - id: supervision_review\n"
+        "        label: 监管部门复核\n"
+        "        post: supervision_review\n"
+        "        scope: supervision\n"
+        "        reminder: {after_days: 3, repeat_days: 2, escalate_days: 5}\n"
+        "        actions:\n"
+        "          - {id: approve, label: 同意, kind: approve}\n",
+        "      - id: supervision_review\n"
+        "        label: 监管部门复核\n"
+        "        post: supervision_review\n"
+        "        scope: supervision\n"
+        "        reminder: {after_days: 3, repeat_days: 2, escalate_days: 5}\n"
+        "        actions:\n",
+    )) == [
+        "workflows.bid_change.steps[0]: 从步骤“internal_review”无法到达流程结束",
+        "workflows.bid_change.steps[1]: 从步骤“supervision_first”无法到达流程结束",
+        "workflows.bid_change.steps[2]: 从步骤“supervision_review”无法到达流程结束",
+    ]

@@ -1,7 +1,9 @@
 """The approval-chain interpreter: a pure, typed package with no Flask or SQLAlchemy import.
 
 ``schema`` describes ``workflows.yaml``; ``loader`` reads and checks it, naming the exact path
-of any error; ``engine`` computes transitions; ``graph`` lints chains and draws them as SVG.
+of any error; ``checks`` holds the checks against the record types and hooks that start-up and
+``flask workflows check`` share; ``engine`` computes transitions; ``graph`` lints chains and
+draws them as SVG; ``errors`` holds the base of every refusal.
 Persistence of instances, tasks and history is an adapter elsewhere.
 """
 
@@ -11,11 +13,11 @@ from workflow.engine import (
     Status,
     TaskSpec,
     Transition,
-    WorkflowError,
     act,
     submit,
     withdraw,
 )
+from workflow.errors import WorkflowError
 from workflow.loader import WorkflowConfigError, WorkflowSet, load_workflows, parse_workflows
 from workflow.schema import Workflow
 

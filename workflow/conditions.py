@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from workflow.errors import WorkflowError
 from workflow.schema import AllOf, AnyOf, Compare, Condition, NotOf, Operator
 
 
-class ConditionError(ValueError):
+class ConditionError(WorkflowError):
     """A condition names a field the record does not have, or compares incomparable values."""
+
+    code = "condition"
 
 
 def _number(value: Any) -> Decimal | None:
@@ -55,12 +58,13 @@ def _compare(cond: Compare, fields: Mapping[str, Any]) -> bool:
             hits = [value in expected for value in actual]
             return any(hits) if cond.op is Operator.any_in else all(hits)
     left, right = _ordered(actual, expected)
-    return {
+    outcome: bool = {
         Operator.gt: left > right,
         Operator.gte: left >= right,
         Operator.lt: left < right,
         Operator.lte: left <= right,
     }[cond.op]
+    return outcome
 
 
 def holds(condition: Condition | None, fields: Mapping[str, Any]) -> bool:
@@ -79,14 +83,21 @@ def holds(condition: Condition | None, fields: Mapping[str, Any]) -> bool:
     return _compare(condition, fields)
 
 
-def fields_used(condition: Condition | None) -> set[str]:
-    """Every record field a condition reads (for linting against the record's columns)."""
+def field_paths(condition: Condition | None, path: str) -> Iterator[tuple[str, str]]:
+    """Every record field a condition reads, with the YAML path of the ``field`` key naming it.
+
+    :param path: the path of the condition itself, e.g. ``workflows.plan.steps[3].when``
+    :returns: ``(path, field)`` pairs such as ``(…when.all[1].field, "typo")``, in file order
+    """
     if condition is None:
-        return set()
+        return
     if isinstance(condition, AllOf):
-        return set().union(*(fields_used(c) for c in condition.all))
-    if isinstance(condition, AnyOf):
-        return set().union(*(fields_used(c) for c in condition.any))
-    if isinstance(condition, NotOf):
-        return fields_used(condition.not_)
-    return {condition.field}
+        for index, part in enumerate(condition.all):
+            yield from field_paths(part, f"{path}.all[{index}]")
+    elif isinstance(condition, AnyOf):
+        for index, part in enumerate(condition.any):
+            yield from field_paths(part, f"{path}.any[{index}]")
+    elif isinstance(condition, NotOf):
+        yield from field_paths(condition.not_, f"{path}.not")
+    else:
+        yield f"{path}.field", condition.field

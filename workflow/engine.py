@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflow.conditions import holds
+from workflow.errors import WorkflowError as WorkflowError  # re-exported: the base of refusals
 from workflow.schema import Action, ActionKind, Scope, Step, Workflow
 
 
@@ -73,16 +74,6 @@ class Transition:
     def completed(self) -> bool:
         """Whether the chain has ended with this transition."""
         return self.state.status is Status.completed
-
-
-class WorkflowError(Exception):
-    """A refused transition; ``code`` is stable for APIs, ``message`` is Chinese."""
-
-    code = "invalid"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidState(WorkflowError):
@@ -202,9 +193,9 @@ def act(workflow: Workflow, state: InstanceState, fields: Mapping[str, Any],
     if action.kind is ActionKind.return_to_applicant:
         return Transition(InstanceState(Status.returned, None, step.id), action.label, step.id)
     if action.kind is ActionKind.return_to_step:
-        target = workflow.steps[_index(workflow, action.to or "")]
-        return Transition(InstanceState(Status.in_review, target.id, state.returned_from),
-                          action.label, step.id, task=_task(target))
+        back = workflow.steps[_index(workflow, action.to or "")]
+        return Transition(InstanceState(Status.in_review, back.id, state.returned_from),
+                          action.label, step.id, task=_task(back))
     target = _approve_target(action, decision)
     if target == "end":
         return Transition(InstanceState(Status.completed), action.label, step.id,

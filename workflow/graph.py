@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
 
-from workflow.schema import ActionKind, Step, Workflow
+from workflow.schema import Action, ActionKind, Step, Workflow
 
 END = "end"
 START = "start"
@@ -50,7 +50,7 @@ def edges(workflow: Workflow) -> list[Edge]:
 
 
 def _approve_edges(workflow: Workflow, index: dict[str, int], i: int, step: Step,
-                   action: object) -> list[Edge]:
+                   action: Action) -> list[Edge]:
     jumps: list[tuple[str | None, str]] = [
         (option.next, f"{action.label}（{choice.label}：{option.label}）")
         for choice in action.choices for option in choice.options

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from workflow.schema import ActionKind, Workflow, WorkflowFile
+from workflow.checks import check_references
+from workflow.schema import Action, ActionKind, Workflow, WorkflowFile
 
 PYDANTIC_MESSAGES = {
     "extra_forbidden": "不允许的键",
@@ -55,10 +57,10 @@ def format_path(loc: Iterable[Any]) -> str:
     return out
 
 
-def _describe(error: Any) -> str:
+def _describe(error: ErrorDetails) -> str:
     template = PYDANTIC_MESSAGES.get(error["type"])
     if template is None:
-        return error["msg"]
+        return str(error["msg"])
     context = {k: str(v).replace(" or ", "、") for k, v in error.get("ctx", {}).items()}
     try:
         return template.format(**context)
@@ -93,7 +95,7 @@ class WorkflowSet:
         raise KeyError(record)
 
 
-def _check_semantics(name: str, workflow: Workflow, hooks: set[str] | None) -> list[str]:
+def _check_semantics(name: str, workflow: Workflow) -> list[str]:
     base = f"workflows.{name}"
     problems: list[str] = []
     ids = [step.id for step in workflow.steps]
@@ -107,16 +109,10 @@ def _check_semantics(name: str, workflow: Workflow, hooks: set[str] | None) -> l
             if action_ids.count(action.id) > 1:
                 problems.append(f"{at}.id: 动作“{action.id}”在本步骤中重复")
             problems += _check_action(action, at, ids, index)
-    for index, hook in enumerate(workflow.on_complete):
-        if hooks is not None and hook not in hooks:
-            known = "、".join(sorted(hooks)) or "无"
-            problems.append(
-                f"{base}.on_complete[{index}]: 未注册的完成钩子“{hook}”（已注册：{known}）"
-            )
     return problems
 
 
-def _check_action(action: Any, at: str, ids: list[str], index: int) -> list[str]:
+def _check_action(action: Action, at: str, ids: list[str], index: int) -> list[str]:
     problems: list[str] = []
     if action.kind is ActionKind.return_to_step:
         if action.to is None:
@@ -142,11 +138,15 @@ def _check_action(action: Any, at: str, ids: list[str], index: int) -> list[str]
     return problems
 
 
-def parse_workflows(text: str, hooks: set[str] | None = None) -> WorkflowSet:
+def parse_workflows(text: str, hooks: Collection[str] | None = None,
+                    records: Mapping[str, Collection[str]] | None = None) -> WorkflowSet:
     """Validate the YAML ``text`` of a workflows file.
 
     :param text: the file's content
     :param hooks: names of the registered completion hooks; ``None`` skips that check
+    :param records: each registered record type's condition field names, by record type;
+        ``None`` skips the record type and field checks (see
+        :func:`workflow.checks.check_references`)
     :raises WorkflowConfigError: listing each problem as ``path: what is wrong``
     """
     try:
@@ -162,10 +162,11 @@ def parse_workflows(text: str, hooks: set[str] | None = None) -> WorkflowSet:
         raise WorkflowConfigError(
             [f"{format_path(e['loc']) or '(根)'}: {_describe(e)}" for e in exc.errors()]
         ) from None
-    problems = [p for n, wf in parsed.workflows.items() for p in _check_semantics(n, wf, hooks)]
-    records = [wf.record for wf in parsed.workflows.values()]
+    problems = [p for n, wf in parsed.workflows.items() for p in _check_semantics(n, wf)]
+    problems += check_references(parsed.workflows, hooks, records)
+    governed = [wf.record for wf in parsed.workflows.values()]
     for name, workflow in parsed.workflows.items():
-        if records.count(workflow.record) > 1:
+        if governed.count(workflow.record) > 1:
             problems.append(f"workflows.{name}.record: 业务对象“{workflow.record}”有多个流程")
     if problems:
         raise WorkflowConfigError(problems)
@@ -173,6 +174,7 @@ def parse_workflows(text: str, hooks: set[str] | None = None) -> WorkflowSet:
     return WorkflowSet(workflows, {n: definition_hash(wf) for n, wf in workflows.items()})
 
 
-def load_workflows(path: str | Path, hooks: set[str] | None = None) -> WorkflowSet:
+def load_workflows(path: str | Path, hooks: Collection[str] | None = None,
+                   records: Mapping[str, Collection[str]] | None = None) -> WorkflowSet:
     """Read and validate a workflows file; see :func:`parse_workflows`."""
-    return parse_workflows(Path(path).read_text(encoding="utf-8"), hooks)
+    return parse_workflows(Path(path).read_text(encoding="utf-8"), hooks, records)

@@ -78,7 +78,8 @@ def _condition_kind(value: object) -> str:
             if key in value:
                 return f"@{key}"
         return "@compare"
-    return {AllOf: "@all", AnyOf: "@any", NotOf: "@not"}.get(type(value), "@compare")
+    kinds: dict[type, str] = {AllOf: "@all", AnyOf: "@any", NotOf: "@not"}
+    return kinds.get(type(value), "@compare")
 
 
 # The discriminator keeps error paths short: ``when.all[0].field``, not one error per member.

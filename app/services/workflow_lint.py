@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.services.definitions import pinned_workflow
 from app.services.errors import ValidationFailed
-from app.services.workflow import has_assignee, pinned_workflow, resolve_unit
+from app.services.workflow import has_assignee, resolve_unit
 from app.services.workflow_registry import WorkflowRegistry
 from models import Post, Unit, UnitKind, WorkflowInstance
-from workflow.conditions import fields_used
-from workflow.graph import lint
 from workflow.loader import definition_hash
 
 IN_FLIGHT = ("in_review", "returned", "withdrawn")
@@ -21,20 +20,19 @@ IN_FLIGHT = ("in_review", "returned", "withdrawn")
 def check(session: Session, registry: WorkflowRegistry) -> list[str]:
     """Every problem of every chain: structure, fields, posts and assignees per unit.
 
+    What needs no database is :meth:`WorkflowRegistry.check`, the check start-up runs too.
+
     :returns: messages naming the YAML path or the unit concerned; empty when all is well
     """
     posts = {name: code for code, name in session.execute(select(Post.code, Post.name))}
     post_names = {code: name for name, code in posts.items()}
     units = list(session.scalars(select(Unit).where(Unit.kind == UnitKind.purchaser,
                                                     Unit.active.is_(True)).order_by(Unit.code)))
-    problems: list[str] = []
-    for name, workflow in registry.workflows.workflows.items():
-        problems += lint(name, workflow)
-        known = registry.records[workflow.record].field_names
+    loaded = registry.loaded()
+    problems = registry.check(loaded)
+    for name, workflow in loaded.workflows.items():
         for index, step in enumerate(workflow.steps):
             where = f"workflows.{name}.steps[{index}]"
-            for field in sorted(fields_used(step.when) - known):
-                problems.append(f"{where}.when: 业务对象没有字段“{field}”")
             if step.post not in post_names:
                 problems.append(f"{where}.post: 岗位“{step.post}”不存在")
                 continue
@@ -69,7 +67,8 @@ class Affected:
 
 def diff(session: Session, registry: WorkflowRegistry) -> list[Affected]:
     """In-flight instances whose pinned definition differs from workflows.yaml today."""
-    current = {n: definition_hash(wf) for n, wf in registry.workflows.workflows.items()}
+    loaded = registry.loaded()
+    current = {n: definition_hash(wf) for n, wf in loaded.workflows.items()}
     rows = session.scalars(
         select(WorkflowInstance).where(WorkflowInstance.status.in_(IN_FLIGHT))
         .order_by(WorkflowInstance.workflow, WorkflowInstance.id)
@@ -78,7 +77,7 @@ def diff(session: Session, registry: WorkflowRegistry) -> list[Affected]:
     for instance in rows:
         if current.get(instance.workflow) == instance.definition_hash:
             continue
-        new = registry.workflows.workflows.get(instance.workflow)
+        new = loaded.workflows.get(instance.workflow)
         exists = new is not None and any(s.id == instance.step for s in new.steps)
         pinned_workflow(instance)  # fails loudly if a stored definition became unreadable
         affected.append(Affected(instance.workflow, instance.record_type, instance.record_id,

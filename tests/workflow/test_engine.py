@@ -6,7 +6,16 @@ from decimal import Decimal
 
 import pytest
 
-from workflow import Decision, InstanceState, Status, act, parse_workflows, submit, withdraw
+from workflow import (
+    Decision,
+    InstanceState,
+    Status,
+    WorkflowError,
+    act,
+    parse_workflows,
+    submit,
+    withdraw,
+)
 from workflow.conditions import ConditionError
 from workflow.engine import ChoiceRequired, InvalidState, OpinionRequired, UnknownAction
 from workflow.graph import lint, to_svg
@@ -147,6 +156,17 @@ def test_refusals() -> None:
                 Decision("approve"), Decision("approve"))
     with pytest.raises(ConditionError, match="记录没有字段“method”"):
         act(WF, state, {"has_imports": False}, Decision("approve"))
+
+
+def test_a_condition_error_is_a_refusal_like_any_other() -> None:
+    """Whoever handles :class:`WorkflowError` (the adapter's 422) handles conditions too."""
+    assert issubclass(ConditionError, WorkflowError)
+    state = run(submit(WF, InstanceState(), PLAIN).state, PLAIN,
+                Decision("approve"), Decision("approve"))
+    with pytest.raises(WorkflowError) as caught:
+        act(WF, state, {"has_imports": False}, Decision("approve"))
+    assert isinstance(caught.value, ConditionError)
+    assert (caught.value.code, caught.value.message) == ("condition", "记录没有字段“method”")
 
 
 def test_withdraw_only_before_a_reviewer_acts() -> None:

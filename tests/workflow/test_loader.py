@@ -129,9 +129,11 @@ def test_nothing_is_evaluated() -> None:
     assert loaded.get("bid_change").steps[0].when.value == "__import__('os')"
 
 
-def test_interpreter_imports_neither_flask_nor_sqlalchemy() -> None:
-    code = ("import sys, workflow, workflow.graph; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy')]; "
+def test_interpreter_imports_nothing_of_the_project_nor_flask_or_sqlalchemy() -> None:
+    forbidden = ("flask", "sqlalchemy", "app", "models", "views", "config", "wsgi", "bench")
+    code = ("import sys, pkgutil, importlib, workflow; "
+            "[importlib.import_module(m.name) for m in pkgutil.iter_modules(workflow.__path__, 'workflow.')]; "
+            f"bad = [m for m in sys.modules if m.split('.')[0] in {forbidden!r}]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True, check=False)
