@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.timezone import utcnow
+from models.clock import utcnow
 from models.organisation import Region, Unit
 from models.people import Operator
 
@@ -194,6 +194,11 @@ class ProcurementPlan(Model):
     def total_amount(self) -> Decimal:
         """本次采购总金额 = 财政资金 + 自有资金."""
         return (self.fiscal_amount or Decimal("0")) + (self.own_amount or Decimal("0"))
+
+    @property
+    def is_engineering(self) -> bool:
+        """工程类 project: at least one 采购内容 line is 工程."""
+        return any(line.catalogue_item.category is Category.works for line in self.items)
 
     def __repr__(self) -> str:
         return self.project_name
