@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.orm import Session
 
 from app.cli_scheduler import scheduler_command
 from app.cli_workflows import workflows_cli
 from app.extensions import db
 from app.services.errors import ServiceError
+from app.transaction import run_each, unit_of_work
+
+T = TypeVar("T")
+
+
+def run_command(command: Callable[[Session], T]) -> T:
+    """The CLI door: the command in one unit of work; a refusal ends the command in Chinese."""
+    try:
+        with unit_of_work() as session:
+            return command(session)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 def register_cli(app: Flask) -> None:
@@ -26,7 +42,7 @@ def register_cli(app: Flask) -> None:
 @click.command("setup")
 def setup_command() -> None:
     """Create or update posts, functions, roles and permissions (idempotent)."""
-    from app.services.setup import sync_security
+    from app.setup import sync_security
 
     sync_security(current_app.appbuilder)
     click.echo("岗位、功能权限与角色已同步。")
@@ -63,13 +79,9 @@ def create_admin(username: str, name: str, phone: str, password: str) -> None:
     from app.permissions import SYS_ADMIN
     from app.services.operators import create_operator
 
-    try:
-        create_operator(db.session, name=name, phone=phone, password=password,
-                        post_code=SYS_ADMIN, unit=None, username=username)
-    except ServiceError as exc:
-        db.session.rollback()
-        raise click.ClickException(exc.message) from exc
-    db.session.commit()
+    run_command(lambda session: create_operator(
+        session, name=name, phone=phone, password=password, post_code=SYS_ADMIN, unit=None,
+        username=username))
     click.echo(f"系统管理员 {username} 已创建。")
 
 
@@ -81,7 +93,7 @@ def outbox_deliver() -> None:
     """Send the due outbox messages once (run it from cron or the scheduler)."""
     from app.services.outbox import deliver_pending
 
-    delivered, failed = deliver_pending(db.session)
+    delivered, failed = run_each(deliver_pending(db.session))
     click.echo(f"已送达{delivered}条，未送达{failed}条。")
 
 
@@ -94,6 +106,6 @@ def sms_deliver() -> None:
     from app.services.accounts import expire_temporary_passwords
     from app.services.sms import deliver_sms
 
-    delivered, failed = deliver_sms(db.session)
-    expired = expire_temporary_passwords(db.session)
+    delivered, failed = run_each(deliver_sms(db.session))
+    expired = run_command(expire_temporary_passwords)
     click.echo(f"短信已发送{delivered}条，失败{failed}条；过期临时密码{expired}个。")

@@ -35,7 +35,7 @@ from views.plans_api import ProcurementPlanApi
 from views.registration import UnitRegisterView, UnitRegistrationView
 from views.roles import UnitRoleApi, UnitRoleView
 from views.spending_plans import SpendingPlanApi, SpendingPlanImportView, SpendingPlanView
-from views.tasks import TaskView, WorkflowChartView, record_panel
+from views.tasks import TaskView, WorkflowChartView, attachment_links, record_panel
 from views.workflow_api import BidChangeAnnouncementApi, BidChangeFilingApi, TaskApi
 
 # Menu names are stable identifiers used in permissions; labels are what people read.
@@ -85,7 +85,7 @@ def _workflow_panel(pk: Any) -> Markup:
     kind = flow.registry().records[record_type]
     record = session.get(kind.model, int(pk))
     instance = flow.instance_of(session, record_type, int(pk))
-    return record_panel(instance, kind.attachments(record) if record else [])
+    return record_panel(instance, attachment_links(record_type, record))
 
 
 def register_all(appbuilder: AppBuilder, app: Flask) -> None:

@@ -17,6 +17,7 @@ from flask import Flask
 from sqlalchemy import text
 
 from app.extensions import db
+from app.transaction import run_each, unit_of_work
 
 log = logging.getLogger(__name__)
 ADVISORY_KEY = 7_410_000_001  # arbitrary, fixed: identifies "the procurement scheduler"
@@ -124,19 +125,26 @@ def _reminders(session: Any) -> str:
 def _sms(session: Any) -> str:
     from app.services.sms import deliver_sms
 
-    return "短信发送{}条，失败{}条".format(*deliver_sms(session))
+    return "短信发送{}条，失败{}条".format(*run_each(deliver_sms(session), session))
 
 
 def _outbox(session: Any) -> str:
     from app.services.outbox import deliver_pending
 
-    return "发件箱送达{}条，未送达{}条".format(*deliver_pending(session))
+    return "发件箱送达{}条，未送达{}条".format(*run_each(deliver_pending(session), session))
 
 
 def _temporary_passwords(session: Any) -> str:
     from app.services.accounts import expire_temporary_passwords
 
     return f"过期临时密码{expire_temporary_passwords(session)}个"
+
+
+def _pending_uploads(session: Any) -> str:
+    from app.services.files import purge_pending
+    from app.timezone import utcnow
+
+    return f"清理未保存的附件{purge_pending(utcnow())}个"
 
 
 def _digest(session: Any) -> str:
@@ -152,17 +160,19 @@ JOBS: tuple[tuple[str, Callable[[Any], str], str, dict[str, int]], ...] = (
     ("outbox", _outbox, "interval", {"minutes": 1}),
     ("temporary_passwords", _temporary_passwords, "interval", {"minutes": 10}),
     ("overdue_digest", _digest, "cron", {"hour": 8, "minute": 30}),
+    ("pending_uploads", _pending_uploads, "interval", {"hours": 1}),
 )
 
 
 def run_job(app: Flask, job_id: str) -> str:
-    """Run one job in its own app context; a failure is logged and the scheduler goes on."""
+    """Run one job in its own app context and unit of work; a failure is rolled back and
+    logged, and the scheduler goes on."""
     call = next(call for name, call, *_ in JOBS if name == job_id)
     with app.app_context():
         try:
-            result = call(db.session)
+            with unit_of_work() as session:
+                result = call(session)
         except Exception:
-            db.session.rollback()
             log.exception("定时任务 %s 失败", job_id)
             return "失败"
         finally:

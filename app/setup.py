@@ -1,4 +1,8 @@
-"""Bring posts, functions, FAB roles and permissions in line with :mod:`app.permissions`."""
+"""Bring posts, functions, FAB roles and permissions in line with :mod:`app.permissions`.
+
+Part of the shell (`flask setup`): FAB's own permission sync commits as it goes, so this
+runs its steps in order and commits between them.
+"""
 
 from __future__ import annotations
 

@@ -10,8 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import false
 
 from app.scope import current_operator
-from app.services.contracts import validate_supplier
-from app.services.errors import PermissionDenied
+from app.services.contracts import save_own_supplier
 from models import RecoveryAttempt, SmsMessage, Supplier
 from views.base import ServiceModelView
 from views.contracts import SUPPLIER_LABELS
@@ -88,8 +87,4 @@ class SupplierSelfView(ServiceModelView):
                     "bank_account_name", "bank_account_no", "bank_name"]
     label_columns = SUPPLIER_LABELS
 
-    def check_update(self, item: Supplier) -> None:
-        user = current_operator()
-        if user is None or user.supplier_id != item.id:
-            raise PermissionDenied("只能修改本供应商的信息。")
-        validate_supplier(self.db_session, item)
+    save_command = staticmethod(save_own_supplier)

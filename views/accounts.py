@@ -19,8 +19,9 @@ from app.ratelimit import check, client
 from app.services import accounts
 from app.services.errors import ServiceError
 from app.services.sms import deliver_sms
+from app.transaction import run_each, unit_of_work
 from models import Supplier
-from views.base import ChineseApiErrors
+from views.base import ChineseApiErrors, attempt
 
 INVALID_LOGIN = "用户名或密码错误。"
 
@@ -76,7 +77,7 @@ def deliver_after_response(response: Response) -> Response:
 
     def deliver() -> None:
         with app.app_context():
-            deliver_sms(app.appbuilder.session)
+            run_each(deliver_sms(app.appbuilder.session))
 
     response.call_on_close(deliver)
     return response
@@ -153,13 +154,11 @@ class RecoveryView(BaseView):
     def recover(self) -> Any:
         form = RecoveryForm()
         if form.validate_on_submit():
-            session = self.appbuilder.session
-            try:
-                accounts.request_recovery(session, form.credit_code.data, form.phone.data,
-                                          client())
-            except ServiceError as exc:
-                session.rollback()
-                flash(exc.message, "warning")
+            with unit_of_work() as session:
+                refused = accounts.request_recovery(session, form.credit_code.data,
+                                                    form.phone.data, client())
+            if refused:
+                flash(refused.message, "warning")
             else:
                 page = self.render_template("accounts/done.html", title="找回密码",
                                             message=accounts.recovery_answer())
@@ -183,13 +182,10 @@ class PasswordChangeView(BaseView):
             return redirect(url_for("MyPasswordView.this_form_get"))
         form = PasswordChangeForm()
         if form.validate_on_submit():
-            session = self.appbuilder.session
-            try:
-                accounts.change_password(session, current_user, form.password.data,
-                                         form.confirm.data)
-            except ServiceError as exc:
-                session.rollback()
-                flash(exc.message, "warning")
+            refused = attempt(lambda session: accounts.change_password(
+                session, current_user, form.password.data, form.confirm.data))
+            if refused:
+                flash(refused.message, "warning")
             else:
                 logout_user()
                 return self.render_template("accounts/done.html", title="修改密码",
@@ -208,15 +204,14 @@ class SupplierRegisterView(BaseView):
     def register(self) -> Any:
         form = SupplierForm()
         if form.validate_on_submit():
-            session = self.appbuilder.session
             supplier = Supplier(**{field: (form[field].data or "").strip() for field in (
                 "name", "credit_code", "contact_name", "contact_phone", "legal_name",
                 "legal_phone", "bank_account_name", "bank_account_no", "bank_name")})
             try:
-                account = accounts.register_supplier(session, supplier, form.password.data,
-                                                     form.confirm.data, client())
+                with unit_of_work() as session:
+                    account = accounts.register_supplier(
+                        session, supplier, form.password.data, form.confirm.data, client())
             except ServiceError as exc:
-                session.rollback()
                 flash(exc.message, "warning")
             else:
                 return self.render_template(

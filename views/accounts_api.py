@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, request
@@ -12,7 +13,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from app.ratelimit import check, client
 from app.services import accounts, registration
-from app.services.errors import ServiceError
+from app.transaction import unit_of_work
 from models import Supplier, UnitRegistration
 from views.accounts import INVALID_LOGIN, deliver_after_response
 from views.base import ChineseApiErrors
@@ -77,15 +78,12 @@ class AccountApi(ChineseApiErrors, BaseApi):
     def _body(self, schema: Schema) -> dict[str, Any]:
         return schema.load(request.get_json(silent=True) or {})
 
-    def _call(self, schema: Schema, call: Any) -> Response:
-        session = self.appbuilder.session
+    def _call(self, schema: Schema, call: Callable[[dict[str, Any]], Response]) -> Response:
         try:
-            return call(self._body(schema))
+            body = self._body(schema)
         except ValidationError as err:
             return self.response_422(message=err.messages)
-        except ServiceError as exc:
-            session.rollback()
-            return self.response(exc.status, message=exc.message)
+        return self.run(lambda session: call(body), lambda response: response)
 
     @expose("/recover", methods=["POST"])
     @safe
@@ -101,12 +99,16 @@ class AccountApi(ChineseApiErrors, BaseApi):
             429:
               description: 操作过于频繁
         """
-        def run(body: dict[str, Any]) -> Response:
-            accounts.request_recovery(self.appbuilder.session, body["credit_code"],
-                                      body["phone"], client())
-            return deliver_after_response(
-                self.response(200, message=accounts.recovery_answer()))
-        return self._call(RecoverySchema(), run)
+        try:
+            body = self._body(RecoverySchema())
+        except ValidationError as err:
+            return self.response_422(message=err.messages)
+        with unit_of_work() as session:
+            refused = accounts.request_recovery(session, body["credit_code"], body["phone"],
+                                                client())
+        if refused:
+            return self.refusal(refused)
+        return deliver_after_response(self.response(200, message=accounts.recovery_answer()))
 
     @expose("/password", methods=["POST"])
     @safe

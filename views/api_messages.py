@@ -53,3 +53,17 @@ def chinese(messages: Any) -> Any:
         if found:
             return template.format(*found.groups())
     return messages
+
+
+def first_error(messages: Any) -> tuple[str | None, str]:
+    """The first field and its first message of a marshmallow error structure.
+
+    Nested fields are named by their path (``items.0.amount``).
+    """
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            field, text = first_error(value)
+            return (f"{key}.{field}" if field else str(key)), text
+    if isinstance(messages, list | tuple) and messages:
+        return first_error(messages[0])
+    return None, str(messages) if messages else "请求内容不符合要求。"

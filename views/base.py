@@ -1,53 +1,82 @@
-"""Base classes that route every create, update and delete through the services."""
+"""The page and REST boundary: every create, update and delete runs a service command in one
+unit of work (:mod:`app.transaction`) and a refusal is answered where it was made."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app, flash, g, jsonify, make_response, request
 from flask_appbuilder import ModelRestApi, ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
-from marshmallow import Schema
-from sqlalchemy.orm import joinedload, selectinload
+from flask_appbuilder.urltools import (
+    get_filter_args,
+    get_order_args,
+    get_page_args,
+    get_page_size_args,
+)
+from marshmallow import Schema, ValidationError
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.errors import MESSAGES
 from app.scope import current_operator
-from app.services.errors import ServiceError
+from app.services import files
+from app.services.errors import PermissionDenied, ServiceError, ValidationFailed
 from app.timezone import to_business
-from views.api_messages import chinese
+from app.transaction import unit_of_work
+from views.api_messages import chinese, first_error
 from views.fields import repair_form
+from views.forms import Uploads, form_input, show_refusal, uploads
+
+T = TypeVar("T")
+READ_ONLY = "该记录不能在此修改或删除。"
+
+
+def attempt(command: Callable[[Session], Any]) -> ServiceError | None:
+    """The page door's unit of work for an action: ``None`` when it committed, else the refusal.
+
+    Anything else than a :class:`ServiceError` is rolled back and re-raised (the Chinese 500).
+    """
+    try:
+        with unit_of_work() as session:
+            command(session)
+    except ServiceError as exc:
+        return exc
+    return None
 
 
 class ServiceHooks:
-    """Calls ``check_add``/``check_update``/``check_delete``; on refusal nothing is kept."""
+    """A page's or REST resource's commands: ``save_command`` and ``delete_command``.
 
-    def check_add(self, item: Any) -> None:
-        """Validate and complete a new record (override)."""
+    ``save_command(session, actor, data, item)`` creates (``item`` is None) or changes a record
+    from plain input and returns it; ``delete_command(session, actor, item)`` deletes one. The
+    files of ``file_fields`` join the input under their names. Nothing here commits: the
+    boundary does.
+    """
 
-    def check_update(self, item: Any) -> None:
-        """Validate a changed record (override)."""
+    save_command: Callable[..., Any] | None = None
+    delete_command: Callable[..., None] | None = None
+    file_fields: tuple[str, ...] = ()
 
-    def check_delete(self, item: Any) -> None:
-        """Refuse a deletion that breaks a rule (override)."""
+    def save(self, session: Session, actor: Any, data: dict[str, Any], item: Any) -> Any:
+        """Run the save command on the input and the chosen files; returns the record."""
+        if self.save_command is None:
+            raise PermissionDenied(READ_ONLY)
+        chosen = {name: self.upload(name) for name in self.file_fields}
+        return self.save_command(session, actor, {**data, **chosen}, item)
 
-    def _guarded(self, check: Any, item: Any) -> None:
-        try:
-            check(item)
-        except ServiceError:
-            # The form already wrote into the record; drop that before the message is shown.
-            current_app.appbuilder.session.rollback()
-            raise
+    def remove(self, session: Session, actor: Any, item: Any) -> None:
+        """Run the delete command."""
+        if self.delete_command is None:
+            raise PermissionDenied(READ_ONLY)
+        self.delete_command(session, actor, item)
 
-    def pre_add(self, item: Any) -> None:
-        self._guarded(self.check_add, item)
-
-    def pre_update(self, item: Any) -> None:
-        self._guarded(self.check_update, item)
-
-    def pre_delete(self, item: Any) -> None:
-        self._guarded(self.check_delete, item)
+    def upload(self, name: str) -> Any:
+        """The file of field ``name``: chosen now, or kept from a refused attempt of the form."""
+        kept = g.get("form_uploads")
+        return kept.get(name) if kept is not None else request.files.get(name)
 
     @property
     def actor(self) -> Any:
@@ -160,8 +189,107 @@ class ServiceModelView(ServiceHooks, ModelView):
         return super().action_post()
 
 
+    # FAB's add/edit/delete: the form's plain input goes to :meth:`save` inside the unit of
+    # work; a refusal re-renders the form as typed (files kept), with the message at its field.
+    def _add(self) -> Any:
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        form = self.add_form.refresh()
+        if request.method == "POST":
+            self._fill_form_exclude_cols(exclude_cols, form)
+            kept = uploads(form, self.actor.id)
+            if form.validate() and self._submit(form, None, kept, self.add_columns):
+                return None
+        else:
+            self.update_redirect()
+        return self._get_add_widget(form=form, exclude_cols=exclude_cols)
+
+    def _edit(self, pk: Any) -> Any:
+        get_filter_args(self._filters, disallow_if_not_in_search=False)
+        exclude_cols = self._filters.get_relation_cols()
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        pk = self.datamodel.get_pk_value(item)
+        if request.method == "POST":
+            form = self.edit_form.refresh(request.form)
+            self._fill_form_exclude_cols(exclude_cols, form)
+            form._id = pk
+            kept = uploads(form, self.actor.id)
+            if form.validate() and self._submit(form, item, kept, self.edit_columns):
+                return None
+        else:
+            form = self.edit_form.refresh(obj=item)
+            self.prefill_form(form, pk)
+            self.update_redirect()
+        widgets = self._get_edit_widget(form=form, exclude_cols=exclude_cols)
+        return self._get_related_views_widgets(
+            item, filters={}, orders=get_order_args(), pages=get_page_args(),
+            page_sizes=get_page_size_args(), widgets=widgets)
+
+    def _submit(self, form: Any, item: Any, kept: Uploads, columns: list[str]) -> bool:
+        self.process_form(form, item is None)
+        data = form_input(form, columns)
+        g.form_uploads = kept
+        try:
+            with unit_of_work() as session:
+                record = self.save(session, self.actor, data, item)
+        except ServiceError as exc:
+            show_refusal(form, exc)
+            return False
+        files.discard_pending(kept.tokens)
+        flash(self.add_row_message if item is None else self.edit_row_message, "success")
+        # FAB's hooks after a save (e.g. telling the generated account), now it is committed.
+        (self.post_add if item is None else self.post_update)(record)
+        return True
+
+    def _delete(self, pk: Any) -> None:
+        item = self.datamodel.get(pk, self._base_filters)
+        if not item:
+            abort(404)
+        try:
+            with unit_of_work() as session:
+                self.remove(session, self.actor, item)
+        except ServiceError as exc:
+            flash(exc.message, "danger")
+        else:
+            flash(self.delete_row_message, "success")
+            self.post_delete(item)
+        self.update_redirect()
+
+
 class ChineseApiErrors:
-    """FAB's API answers errors in English ("Fatal error", "Not found"); these say it in Chinese."""
+    """FAB's API answers errors in English ("Fatal error", "Not found"); these say it in Chinese.
+
+    :meth:`run` is the REST door's unit of work: a refusal answers
+    ``{"code", "message", "field"}`` with its status.
+    """
+
+    def run(self, command: Callable[[Session], T], respond: Callable[[T], Response]) -> Response:
+        """Call ``command`` in a unit of work and answer with ``respond(result)`` or the refusal."""
+        try:
+            with unit_of_work() as session:
+                result = command(session)
+        except ServiceError as exc:
+            return self.refusal(exc)
+        return respond(result)
+
+    def invalid_body(self, error: ValidationError) -> Response:
+        """A body that breaks its schema, answered like a refusal: the first field's message
+        (after its Chinese label, where the resource has one) and every field's in ``errors``."""
+        errors = chinese(error.messages)
+        field, text = first_error(errors)
+        labels = getattr(self, "label_columns", {})
+        label = str(labels.get(field) or field) if field else ""
+        refused = ValidationFailed(f"{label}：{text}" if label else text, field=field)
+        return self.refusal(refused, errors=errors)
+
+    def refusal(self, error: ServiceError, **extra: Any) -> Response:
+        """A service's refusal as the REST body."""
+        # Not FAB's ``response``: its first parameter is called ``code``.
+        answer = make_response(jsonify({**error.as_dict(), **extra}), error.status)
+        answer.headers["Content-Type"] = "application/json; charset=utf-8"
+        return answer
 
     def response_400(self, message: Any = None) -> Response:
         return self.response(  # type: ignore[attr-defined]
@@ -176,6 +304,9 @@ class ChineseApiErrors:
     def response_404(self) -> Response:
         return self.response(404, message=MESSAGES[404])  # type: ignore[attr-defined]
 
+    def response_405(self) -> Response:
+        return self.response(405, message=MESSAGES[405])  # type: ignore[attr-defined]
+
     def response_422(self, message: Any = None) -> Response:
         return self.response(  # type: ignore[attr-defined]
             422, message=chinese(message) if message else "请求内容无法处理。")
@@ -185,12 +316,41 @@ class ChineseApiErrors:
         return self.response(500, message=MESSAGES[500])  # type: ignore[attr-defined]
 
 
+NOT_JSON = "请求内容不是有效的JSON。"
+
+
 class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
-    """A REST resource whose writes go through the services; refusals answer 4xx, not 500."""
+    """A REST resource whose writes take an explicit body schema and call :meth:`save`.
+
+    ``body_schema`` lists plain values and ids (a reference as ``<name>_id``, which may keep
+    FAB's key with ``data_key``); FAB's generic relationship assignment is never used. A
+    resource without one has no POST or PUT.
+    """
 
     # Only JWT: a session cookie must not authorise API writes that carry no CSRF token.
     allow_browser_login = False
     page_size = 20
+    body_schema: type[Schema] | None = None
+    # POST's body when it differs from PUT's (e.g. an initial password).
+    post_schema: type[Schema] | None = None
+    # PUT changes the fields it names (FAB's habit); False: PUT sends the whole body.
+    partial_put = True
+
+    def __init__(self) -> None:
+        if self.body_schema is not None:
+            # The OpenAPI document then describes the body the endpoints really take.
+            self.add_model_schema = (self.post_schema or self.body_schema)()
+            # Its own class, so that apispec names the PUT body apart from the POST body.
+            change = type(f"{self.body_schema.__name__}Change", (self.body_schema,), {})
+            self.edit_model_schema = change()
+        super().__init__()
+
+    def _get_fields_info(self, cols: list[str], model_schema: Schema, filter_rel_fields: Any,
+                         **kwargs: Any) -> list[dict[str, Any]]:
+        # _info describes the explicit body: its plain fields, never a list of related records.
+        if self.body_schema is None:
+            return []
+        return super()._get_fields_info(list(model_schema.fields), model_schema, {}, **kwargs)
 
     def _get_field_info(self, field: Any, filter_rel_field: Any, page: Any = None,
                         page_size: Any = None) -> dict[str, Any]:
@@ -203,23 +363,39 @@ class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
                 info[key] = ""
         return info
 
-    def _service_call(self, call: Any, *args: Any) -> Response:
+    def _write(self, item: Any) -> Response:
+        schema = self.body_schema if item is not None else self.post_schema or self.body_schema
+        if schema is None:
+            return self.response_405()
         try:
-            return call(*args)
-        except ServiceError as exc:
-            return self.response(exc.status, message=exc.message)
+            data = request_body(schema(), partial=item is not None and self.partial_put)
+        except ValidationError as err:
+            return self.invalid_body(err)
+        except ValueError:
+            return self.refusal(ValidationFailed(NOT_JSON))
+        return self.run(
+            lambda session: self.save(session, self.actor, data, item),
+            lambda record: self.response(201 if item is None else 200, id=record.id,
+                                         result=self.show_model_schema.dump(record)))
 
     def post_headless(self) -> Response:
-        return self._service_call(super().post_headless)
+        return self._write(None)
 
     def put_headless(self, pk: Any) -> Response:
-        return self._service_call(super().put_headless, pk)
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        return self._write(item)
 
     def delete_headless(self, pk: Any) -> Response:
-        return self._service_call(super().delete_headless, pk)
+        item = self.datamodel.get(pk, self._base_filters)
+        if item is None:
+            return self.response_404()
+        return self.run(lambda session: self.remove(session, self.actor, item),
+                        lambda _: self.response(200, message="已删除。"))
 
 
-def request_body(schema: Schema) -> dict[str, Any]:
+def request_body(schema: Schema, partial: bool = False) -> dict[str, Any]:
     """The JSON body, or with files a multipart request whose part ``data`` holds the JSON.
 
     :raises ValidationError: when the body breaks the schema
@@ -227,4 +403,4 @@ def request_body(schema: Schema) -> dict[str, Any]:
     """
     raw = request.form.get("data") if request.files or request.form else None
     payload = json.loads(raw) if raw else (request.get_json(silent=True) or {})
-    return schema.load(payload)
+    return schema.load(payload, partial=partial)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, send_file, url_for
+from flask import Response, abort, flash, redirect, send_file, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -16,9 +16,10 @@ from app.services import bids
 from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.services.files import stored_path
-from app.services.records import money, status_label
+from app.services.money import format_money as money
+from app.services.records import status_label
 from models import BidChangeAnnouncement, BidChangeFiling, Project
-from views.base import ServiceHooks, ServiceModelView
+from views.base import ServiceHooks, ServiceModelView, attempt
 
 FILING_LABELS = {
     "project": _l("项目"),
@@ -65,11 +66,10 @@ class WorkflowActionsMixin:
     def _flow(self, items: Any, call: Any, done: str) -> Response:
         # Offered both on a record's page and, as on the old system, on the list.
         for item in items if isinstance(items, list) else [items]:
-            try:
-                call(self.db_session, self.record_type, item, current_operator())
-            except ServiceError as exc:
-                self.db_session.rollback()
-                flash(f"{item}：{exc.message}", "danger")
+            refused = attempt(
+                lambda session, item=item: call(session, self.record_type, item, self.actor))
+            if refused:
+                flash(f"{item}：{refused.message}", "danger")
             else:
                 flash(f"{item}：{done}", "success")
         return redirect(url_for(f"{self.endpoint}.list"))
@@ -103,6 +103,9 @@ class WorkflowActionsMixin:
 class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
     """中标结果变更备案."""
 
+    save_command = staticmethod(bids.save_filing)
+    delete_command = staticmethod(bids.delete_filing)
+    file_fields = ("explanation",)
     record_type = bids.RECORD
     datamodel = SQLAInterface(BidChangeFiling)
     base_filters = UNIT_SCOPE
@@ -128,17 +131,6 @@ class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
     formatters_columns = {"status": status_label, "new_amount": money}
     show_template = "workflow/record_show.html"
 
-    def check_add(self, item: BidChangeFiling) -> None:
-        bids.prepare_filing(self.db_session, item, self.actor, request.files.get("explanation"),
-                            creating=True)
-
-    def check_update(self, item: BidChangeFiling) -> None:
-        bids.prepare_filing(self.db_session, item, self.actor, request.files.get("explanation"),
-                            creating=False)
-
-    def check_delete(self, item: BidChangeFiling) -> None:
-        bids.validate_filing_delete(item, self.actor)
-
     @expose("/download/<int:pk>")
     @has_access
     def download(self, pk: int) -> Response:
@@ -149,14 +141,8 @@ class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
 class AnnouncementRules(ServiceHooks):
     """The announcement gate, shared by the page and the REST resource."""
 
-    def check_add(self, item: BidChangeAnnouncement) -> None:
-        bids.prepare_announcement(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: BidChangeAnnouncement) -> None:
-        bids.prepare_announcement(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: BidChangeAnnouncement) -> None:
-        bids.validate_announcement_delete(item, self.actor)
+    save_command = staticmethod(bids.save_announcement)
+    delete_command = staticmethod(bids.delete_announcement)
 
 
 class BidChangeAnnouncementView(AnnouncementRules, ServiceModelView):
@@ -177,11 +163,9 @@ class BidChangeAnnouncementView(AnnouncementRules, ServiceModelView):
 
     @action("publish", _l("发布"), _l("确定发布该公告吗？"), "fa-bullhorn", multiple=False)
     def publish(self, item: BidChangeAnnouncement) -> Response:
-        try:
-            bids.publish_announcement(self.db_session, item, self.actor)
-        except ServiceError as exc:
-            self.db_session.rollback()
-            flash(exc.message, "danger")
+        refused = attempt(lambda session: bids.publish_announcement(session, item, self.actor))
+        if refused:
+            flash(refused.message, "danger")
         else:
             flash("公告已发布。", "success")
         return redirect(url_for(f"{self.endpoint}.list"))

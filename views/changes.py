@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -10,16 +10,32 @@ from flask_wtf.file import FileField
 
 from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import changes
-from app.services.records import money, status_label
+from app.services.money import format_money as money
+from app.services.records import status_label
 from models import MethodChange, ProcurementPlan, SpendingPlan, SpendingReduction
-from views.base import ServiceModelView
+from views.base import ServiceHooks, ServiceModelView
 from views.bids import WorkflowActionsMixin
 
 COMPLETED_PLANS = own_unit_choices(ProcurementPlan, ProcurementPlan.status == "completed",
                                    label="本单位已备案项目")
 
 
-class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
+class MethodChangeRules(ServiceHooks):
+    """采购失败方式变更 commands, shared by the page and the REST resource."""
+
+    save_command = staticmethod(changes.save_method_change)
+    delete_command = staticmethod(changes.delete_draft)
+    file_fields = ("attachment",)
+
+
+class ReductionRules(ServiceHooks):
+    """用款计划调减 commands, shared by the page and the REST resource."""
+
+    save_command = staticmethod(changes.save_reduction)
+    delete_command = staticmethod(changes.delete_draft)
+
+
+class MethodChangeView(MethodChangeRules, WorkflowActionsMixin, ServiceModelView):
     """采购失败方式变更."""
 
     record_type = changes.METHOD_CHANGE
@@ -49,17 +65,6 @@ class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
     formatters_columns = {"status": status_label}
     show_template = "workflow/record_show.html"
 
-    def check_add(self, item: MethodChange) -> None:
-        changes.prepare_method_change(self.db_session, item, self.actor,
-                                      request.files.get("attachment"), creating=True)
-
-    def check_update(self, item: MethodChange) -> None:
-        changes.prepare_method_change(self.db_session, item, self.actor,
-                                      request.files.get("attachment"), creating=False)
-
-    def check_delete(self, item: MethodChange) -> None:
-        changes.validate_draft_delete(item, self.actor)
-
     @expose("/download/<int:pk>")
     @has_access
     def download(self, pk: int) -> Response:
@@ -67,7 +72,7 @@ class MethodChangeView(WorkflowActionsMixin, ServiceModelView):
         return self.send_record_file(MethodChange, pk, "attachment")
 
 
-class SpendingReductionView(WorkflowActionsMixin, ServiceModelView):
+class SpendingReductionView(ReductionRules, WorkflowActionsMixin, ServiceModelView):
     """用款计划调减."""
 
     record_type = changes.REDUCTION
@@ -92,12 +97,3 @@ class SpendingReductionView(WorkflowActionsMixin, ServiceModelView):
     }
     formatters_columns = {"status": status_label, "amount": money}
     show_template = "workflow/record_show.html"
-
-    def check_add(self, item: SpendingReduction) -> None:
-        changes.prepare_reduction(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: SpendingReduction) -> None:
-        changes.prepare_reduction(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: SpendingReduction) -> None:
-        changes.validate_draft_delete(item, self.actor)

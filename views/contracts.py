@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, request
+from flask import Response, abort
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from app.scope import UNIT_SCOPE, current_operator
 from app.services import contracts
-from app.services.records import money, status_label
+from app.services.money import format_money as money
+from app.services.records import status_label
 from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, Supplier
-from views.base import ServiceModelView
+from views.base import ServiceHooks, ServiceModelView
 from views.bids import WorkflowActionsMixin
 from views.changes import COMPLETED_PLANS
 from views.contract_form import FUNDINGS, FundingFieldsMixin
@@ -46,10 +47,7 @@ class SupplierView(ServiceModelView):
     base_order = ("name", "asc")
     label_columns = SUPPLIER_LABELS
 
-    def check_add(self, item: Supplier) -> None:
-        contracts.validate_supplier(self.db_session, item)
-
-    check_update = check_add
+    save_command = staticmethod(contracts.save_supplier)
 
 
 class FilterOwnPlanItems(BaseFilter):
@@ -83,13 +81,17 @@ class MigrantAccountView(ServiceModelView):
         "plan": COMPLETED_PLANS,
     }
 
-    def check_add(self, item: MigrantAccount) -> None:
-        contracts.prepare_migrant_account(self.db_session, item, self.actor)
-
-    check_update = check_add
+    save_command = staticmethod(contracts.save_migrant_account)
 
 
-class ContractView(FundingFieldsMixin, WorkflowActionsMixin, ServiceModelView):
+class ContractRules(ServiceHooks):
+    """合同备案 commands, shared by the page and the REST resource."""
+
+    save_command = staticmethod(contracts.save_contract)
+    file_fields = ("contract_file",)
+
+
+class ContractView(ContractRules, FundingFieldsMixin, WorkflowActionsMixin, ServiceModelView):
     """合同备案: 新增 → 保存 → 备案及公告 (publishes the announcement and starts the review)."""
 
     record_type = contracts.RECORD
@@ -124,16 +126,10 @@ class ContractView(FundingFieldsMixin, WorkflowActionsMixin, ServiceModelView):
     formatters_columns = {"status": status_label, "amount": money}
     show_template = "workflow/record_show.html"
 
-    def _prepare(self, item: Contract, creating: bool) -> None:
-        contracts.prepare_contract(self.db_session, item, self.actor,
-                                   request.files.get("contract_file"), self.posted_fundings(),
-                                   creating)
-
-    def check_add(self, item: Contract) -> None:
-        self._prepare(item, creating=True)
-
-    def check_update(self, item: Contract) -> None:
-        self._prepare(item, creating=False)
+    def save(self, session: Session, actor: Any, data: dict[str, Any],
+             item: Contract | None) -> Contract:
+        # The 本合同拟使用计划金额 fields are built per request (FundingFieldsMixin).
+        return super().save(session, actor, {**data, "fundings": self.posted_fundings()}, item)
 
     @action("submit", _l("备案及公告"), _l("确定备案并发布合同公告吗？"), "fa-bullhorn")
     def submit(self, items: Any) -> Response:

@@ -10,23 +10,22 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields
-from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
+from sqlalchemy.orm import Session
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE
 from app.services import changes, contracts, payments
-from app.services.errors import ServiceError, ValidationFailed
 from models import (
     Contract,
     Method,
     MethodChange,
     PaymentApplication,
-    PlanItem,
     SpendingReduction,
-    Supplier,
 )
 from views.base import ServiceRestApi
-from views.upload_api import UploadRecordApi
+from views.changes import MethodChangeRules, ReductionRules
+from views.contracts import ContractRules
+from views.payments import PaymentRules
+from views.schemas import Choice, PaymentBody, SpendingReductionBody
 from views.workflow_api import WorkflowRecordApi
 
 READ_AND_FLOW = ["can_get", "can_submit", "can_withdraw", "can_history"]
@@ -43,7 +42,7 @@ class ContractBodySchema(Schema):
     """Body of ``POST``/``PUT /api/v1/contract/``; amounts are strings (Decimal)."""
 
     plan_id = fields.Integer(required=True)
-    item_ids = fields.List(fields.Integer(), required=True)
+    items = fields.List(fields.Integer(strict=True), required=True, data_key="item_ids")
     code = fields.String(required=True)
     name = fields.String(required=True)
     supplier_id = fields.Integer(required=True)
@@ -57,23 +56,12 @@ class ContractBodySchema(Schema):
 class MethodChangeBodySchema(Schema):
     """Body of ``POST``/``PUT /api/v1/method_change/``."""
 
-    plan_id = fields.Integer(required=True)
-    new_method = fields.String(required=True)
+    plan_id = fields.Integer(required=True, strict=True)
+    new_method = Choice(Method, required=True)
     reason = fields.String(required=True)
 
 
-def method_of(value: str) -> Method:
-    """A 采购方式 by its code (``consultation``) or its Chinese name (竞争性磋商).
-
-    :raises ValidationFailed: naming the valid choices
-    """
-    for method in Method:
-        if value in (method.name, method.value):
-            return method
-    raise ValidationFailed(f"采购方式无效，可选：{'、'.join(m.value for m in Method)}。")
-
-
-class ContractApi(UploadRecordApi):
+class ContractApi(ContractRules, WorkflowRecordApi):
     """合同备案: create and change drafts (file part ``contract_file``); 提交 is 备案及公告."""
 
     resource_name = "contract"
@@ -83,7 +71,7 @@ class ContractApi(UploadRecordApi):
     base_filters = UNIT_SCOPE
     base_permissions = [*READ_AND_FLOW, "can_post", "can_put"]
     body_schema = ContractBodySchema
-    file_part = "contract_file"
+    partial_put = False
     list_columns = show_columns = [
         "id", "code", "name", "plan.plan_number", "supplier.name", "supplier.credit_code",
         "amount", "signed_on", "total_contracts", "total_amount", "status", "announced_on",
@@ -91,25 +79,13 @@ class ContractApi(UploadRecordApi):
     list_title = show_title = _l("合同备案")
     openapi_spec_tag = "合同备案"
 
-    def fill(self, item: Contract, data: dict[str, Any]) -> None:
-        lines = list(self.db_session.scalars(
-            select(PlanItem).where(PlanItem.id.in_(data["item_ids"]))))
-        if not lines or len(lines) != len(set(data["item_ids"])):
-            raise ValidationFailed("请选择该采购计划的备案明细（采购内容）。")
-        supplier = self.db_session.get(Supplier, data["supplier_id"])
-        if supplier is None:
-            raise ValidationFailed("请选择供应商。")
-        item.plan_id, item.items, item.supplier = data["plan_id"], lines, supplier
-        for key in ("code", "name", "amount", "signed_on", "total_contracts", "total_amount"):
-            setattr(item, key, data[key])
-
-    def prepare(self, item: Contract, upload: FileStorage | None, data: dict[str, Any],
-                creating: bool) -> None:
+    def save(self, session: Session, actor: Any, data: dict[str, Any],
+             item: Contract | None) -> Contract:
         fundings = {f["spending_plan_id"]: f["amount"] for f in data["fundings"]}
-        contracts.prepare_contract(self.db_session, item, self.actor, upload, fundings, creating)
+        return super().save(session, actor, {**data, "fundings": fundings}, item)
 
 
-class MethodChangeApi(UploadRecordApi):
+class MethodChangeApi(MethodChangeRules, WorkflowRecordApi):
     """采购方式失败变更: create and change drafts (file part ``attachment``), submit, history."""
 
     resource_name = "method_change"
@@ -118,24 +94,17 @@ class MethodChangeApi(UploadRecordApi):
     base_filters = UNIT_SCOPE
     base_permissions = [*READ_AND_FLOW, "can_post", "can_put"]
     body_schema = MethodChangeBodySchema
-    file_part = "attachment"
+    partial_put = False
     list_columns = show_columns = ["id", "plan.plan_number", "old_method", "new_method",
                                    "reason", "status", "created_on", "completed_on"]
     list_title = show_title = _l("采购失败方式变更")
     openapi_spec_tag = "采购失败方式变更"
 
-    def fill(self, item: MethodChange, data: dict[str, Any]) -> None:
-        item.plan_id, item.reason = data["plan_id"], data["reason"]
-        item.new_method = method_of(data["new_method"])
 
-    def prepare(self, item: MethodChange, upload: FileStorage | None, data: dict[str, Any],
-                creating: bool) -> None:
-        changes.prepare_method_change(self.db_session, item, self.actor, upload, creating)
-
-
-class SpendingReductionApi(WorkflowRecordApi):
+class SpendingReductionApi(ReductionRules, WorkflowRecordApi):
     """用款计划调减: create, change, submit, withdraw, history."""
 
+    body_schema = SpendingReductionBody
     resource_name = "spending_reduction"
     record_type = changes.REDUCTION
     datamodel = SQLAInterface(SpendingReduction)
@@ -143,18 +112,11 @@ class SpendingReductionApi(WorkflowRecordApi):
     base_permissions = [*READ_AND_FLOW, "can_post", "can_put"]
     list_columns = show_columns = ["id", "spending_plan.external_no", "kind", "amount",
                                    "reason", "status", "created_on", "completed_on"]
-    add_columns = edit_columns = ["spending_plan", "kind", "amount", "reason"]
     list_title = show_title = _l("用款计划调减")
     openapi_spec_tag = "用款计划调减"
 
-    def check_add(self, item: SpendingReduction) -> None:
-        changes.prepare_reduction(self.db_session, item, self.actor, creating=True)
 
-    def check_update(self, item: SpendingReduction) -> None:
-        changes.prepare_reduction(self.db_session, item, self.actor, creating=False)
-
-
-class PaymentApi(ServiceRestApi):
+class PaymentApi(PaymentRules, ServiceRestApi):
     """资金支付申请: create and change drafts, then 支付申请 (POST /<id>/send)."""
 
     resource_name = "payment"
@@ -165,15 +127,9 @@ class PaymentApi(ServiceRestApi):
         "id", "application_no", "contract.code", "spending_plan.external_no", "amount",
         "pay_to_migrant", "payee_name", "payee_account", "payee_bank", "status", "sent_on",
     ]
-    add_columns = edit_columns = ["contract", "spending_plan", "amount", "pay_to_migrant"]
+    body_schema = PaymentBody
     list_title = show_title = _l("资金支付申请")
     openapi_spec_tag = "资金支付申请"
-
-    def check_add(self, item: PaymentApplication) -> None:
-        payments.prepare_payment(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: PaymentApplication) -> None:
-        payments.prepare_payment(self.db_session, item, self.actor, creating=False)
 
     @expose("/<int:pk>/send", methods=["POST"])
     @protect()
@@ -190,10 +146,7 @@ class PaymentApi(ServiceRestApi):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             return self.response_404()
-        try:
-            payments.send_payment(self.db_session, item, current_operator())
-        except ServiceError as exc:
-            self.db_session.rollback()
-            return self.response(exc.status, message=exc.message)
-        return self.response(200, result={"application_no": item.application_no,
-                                          "status": item.status})
+        return self.run(
+            lambda session: payments.send_payment(session, item, self.actor),
+            lambda _: self.response(200, result={"application_no": item.application_no,
+                                                 "status": item.status}))

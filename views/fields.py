@@ -10,9 +10,13 @@ from collections.abc import Collection
 from typing import Any
 
 from flask_appbuilder.fields import EnumField, QuerySelectField, QuerySelectMultipleField
-from wtforms import BooleanField, Form
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DecimalField, Form, StringField
 from wtforms.fields.core import UnboundField
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+
+from views.forms import PendingFileField
 
 INVALID_CHOICE = "无效的选项"
 
@@ -70,6 +74,17 @@ def repair_form(form: type | None, optional: Collection[str] = ()) -> None:
             field.field_class = StrictQuerySelectMultipleField
         elif field.field_class is EnumField:
             field.field_class = SafeEnumField
+        elif field.field_class is DecimalField:
+            # The amount goes to the services as typed, so that one parser (app.services.money)
+            # judges it on every path; WTForms would accept 1e5 and round silently.
+            field.field_class = StringField
+            field.kwargs["widget"] = BS3TextFieldWidget()
+            field.kwargs.pop("places", None)
+            field.kwargs["validators"] = [v for v in field.kwargs.get("validators", [])
+                                          if not isinstance(v, NumberRange)]
+        elif field.field_class is FileField:
+            # A refused form keeps the file chosen (views.forms).
+            field.field_class = PendingFileField
         if issubclass(field.field_class, BooleanField) or name in optional:
             # A NOT NULL boolean became a required checkbox (unticking it was impossible), and a
             # NOT NULL column with a default or a service-generated value is not the user's to fill.

@@ -14,10 +14,10 @@ from wtforms import StringField, TextAreaField
 
 from app.scope import UNIT_SCOPE
 from app.services import intentions
-from app.services.errors import ServiceError
-from app.services.records import money
+from app.services.money import format_money as money
+from app.services.records import status_label
 from models import Intention
-from views.base import ServiceModelView, ServiceRestApi
+from views.base import ServiceModelView, ServiceRestApi, attempt
 
 LABELS = {
     "unit": _l("采购单位"),
@@ -70,29 +70,22 @@ class IntentionView(ServiceModelView):
     search_columns = ["project_name", "expected_month"]
     base_order = ("id", "desc")
     label_columns = LABELS
-    formatters_columns = {"status": intentions.status_label, "budget_amount": money}
+    formatters_columns = {"status": status_label, "budget_amount": money}
     # The 撤回 button of the show page opens the reason form; both need only ``can_retract``.
     method_permission_name = {"retract_button": "retract"}
 
-    def check_add(self, item: Intention) -> None:
-        intentions.prepare_intention(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: Intention) -> None:
-        intentions.prepare_intention(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: Intention) -> None:
-        intentions.validate_delete(self.db_session, item, self.actor)
+    save_command = staticmethod(intentions.save_intention)
+    delete_command = staticmethod(intentions.delete_intention)
 
     @action("publish", _l("公开"), _l("确定公开所选采购意向吗？公开后不能修改，只能撤回。"),
             "fa-bullhorn")
     def publish(self, items: Any) -> Response:
         chosen = items if isinstance(items, list) else [items]
         for item in chosen:
-            try:
-                intentions.publish_intention(self.db_session, item, self.actor)
-            except ServiceError as exc:
-                self.db_session.rollback()
-                flash(f"{item}：{exc.message}", "danger")
+            refused = attempt(
+                lambda session, item=item: intentions.publish_intention(session, item, self.actor))
+            if refused:
+                flash(f"{item}：{refused.message}", "danger")
             else:
                 flash(f"{item}：已公开，公开日期 {item.published_on:%Y-%m-%d}。", "success")
         if isinstance(items, list):
@@ -116,11 +109,10 @@ class IntentionView(ServiceModelView):
             return redirect(show)
         reason, error = request.form.get("reason", ""), ""
         if request.method == "POST":
-            try:
-                intentions.retract_intention(self.db_session, item, self.actor, reason)
-            except ServiceError as exc:
-                self.db_session.rollback()
-                error = exc.message
+            refused = attempt(
+                lambda session: intentions.retract_intention(session, item, self.actor, reason))
+            if refused:
+                error = refused.message
             else:
                 flash(f"{item}：已撤回。", "success")
                 return redirect(show)

@@ -7,9 +7,10 @@ from typing import Any
 from flask import Response, abort, current_app, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from app.timezone import utcnow
+from app.services import notifications
+from app.transaction import unit_of_work
 from models import Notification
 
 PAGE_SIZE = 50
@@ -59,22 +60,21 @@ class MessageCenterView(BaseView):
     def open(self, pk: int) -> Response:
         """Mark one message read and go where it points."""
         self._guard()
-        session = self.appbuilder.session
-        message = session.get(Notification, pk)
-        if message is None or message.recipient_id != current_user.id:
+        with unit_of_work() as session:
+            message = notifications.mark_read(session, current_user, pk)
+        if message is None:
             abort(404)
-        if message.read_on is None:
-            message.read_on = utcnow()
-            session.commit()
-        return redirect(message.link or url_for("MessageCenterView.index"))
+        task_id = notifications.task_of(message.link)
+        if task_id is not None:
+            return redirect(url_for("TaskView.review", pk=task_id))
+        # Messages written before targets: a path of this site.
+        local = message.link.startswith("/") and not message.link.startswith("//")
+        return redirect(message.link if local else url_for("MessageCenterView.index"))
 
     @expose("/read-all", methods=["POST"])
     def read_all(self) -> Response:
         """全部标为已读."""
         self._guard()
-        session = self.appbuilder.session
-        session.execute(update(Notification).where(
-            Notification.recipient_id == current_user.id, Notification.read_on.is_(None))
-            .values(read_on=utcnow()))
-        session.commit()
+        with unit_of_work() as session:
+            notifications.mark_all_read(session, current_user)
         return redirect(url_for("MessageCenterView.index"))

@@ -7,21 +7,19 @@ from typing import Any
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
-from flask_appbuilder.api import protect, safe
 from flask_appbuilder.fieldwidgets import Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.security.decorators import permission_name
 from flask_appbuilder.widgets import FormWidget
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields, validate
 from wtforms import SelectField
 
 from app.scope import UNIT_SCOPE, current_operator, is_sys_admin
 from app.services import operators as ops
-from app.services.errors import ServiceError
 from models import Operator, UnitRole
-from views.base import ServiceHooks, ServiceModelView, ServiceRestApi
+from views.base import ServiceHooks, ServiceModelView, ServiceRestApi, attempt
+from views.schemas import OperatorBody, OperatorPostBody
 from views.security import CONFIRM_PASSWORD, NewPasswordForm, password_field
 
 
@@ -74,14 +72,8 @@ OPERATOR_LABELS = {
 class OperatorRules(ServiceHooks):
     """The service calls shared by the operator pages and the REST resource."""
 
-    def check_add(self, item: Operator) -> None:
-        ops.prepare_operator(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: Operator) -> None:
-        ops.prepare_operator(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: Operator) -> None:
-        ops.validate_operator_delete(self.db_session, item, self.actor)
+    save_command = staticmethod(ops.save_operator)
+    delete_command = staticmethod(ops.delete_operator)
 
 
 class OperatorViewBase(OperatorRules, ServiceModelView):
@@ -116,15 +108,11 @@ class OperatorViewBase(OperatorRules, ServiceModelView):
             abort(404)
         form = NewPasswordForm.refresh(request.form)
         if request.method == "POST" and form.validate():
-            try:
-                ops.reset_operator_password(
-                    self.db_session, item, self.actor, form.password.data
-                )
-            except ServiceError as exc:
-                self.db_session.rollback()
-                flash(exc.message, "danger")
+            refused = attempt(lambda session: ops.reset_operator_password(
+                session, item, self.actor, form.password.data))
+            if refused:
+                flash(refused.message, "danger")
             else:
-                self.db_session.commit()
                 flash(f"已重置“{item.first_name}”（{item.username}）的密码。", "success")
                 return redirect(url_for(f"{self.endpoint}.show", pk=pk))
         widget = FormWidget(form=form, include_cols=["password", "conf_password"])
@@ -171,16 +159,6 @@ class AdminOperatorView(OperatorViewBase):
     optional_columns = ["username"]
 
 
-class OperatorPostSchema(Schema):
-    """Body of ``POST /api/v1/operator/``; the password is never echoed back."""
-
-    first_name = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    phone = fields.String(required=True)
-    password = fields.String(required=True, load_only=True)
-    internal_review = fields.Boolean(load_default=False)
-    unit_roles = fields.List(fields.Integer(), load_default=list)
-
-
 API_COLUMNS = [
     "id", "username", "first_name", "phone", "internal_review", "active",
     "unit.name", "post.name", "unit_roles.id", "unit_roles.name",
@@ -208,53 +186,6 @@ class OperatorApi(OperatorRules, ServiceRestApi):
         "unit_roles.id": _l("角色编号"),
         "unit_roles.name": _l("角色"),
     }
-    add_query_rel_fields = edit_query_rel_fields = {
-        "unit_roles": [["id", FilterOwnUnitRoles, None]],
-    }
     openapi_spec_tag = "操作人员"
-
-    @expose("/", methods=["POST"])
-    @protect()
-    @safe
-    @permission_name("post")
-    def post(self) -> Response:
-        """Create an operator of the caller's unit.
-        ---
-        post:
-          requestBody:
-            required: true
-            content:
-              application/json:
-                schema:
-                  type: object
-                  properties:
-                    first_name: {type: string}
-                    phone: {type: string}
-                    password: {type: string}
-                    internal_review: {type: boolean}
-                    unit_roles: {type: array, items: {type: integer}}
-          responses:
-            201:
-              description: 已创建
-            422:
-              $ref: '#/components/responses/422'
-        """
-        if not request.is_json:
-            return self.response_400(message="请求体必须是JSON。")
-        try:
-            data = OperatorPostSchema().load(request.json)
-        except ValidationError as err:
-            return self.response_422(message=err.messages)
-        session = self.db_session
-        roles = [session.get(UnitRole, pk) for pk in data.pop("unit_roles")]
-        if any(role is None for role in roles):
-            return self.response_422(message="角色不存在。")
-        item = Operator(unit_roles=roles, **data)
-        try:
-            ops.prepare_operator(session, item, self.actor, creating=True)
-        except ServiceError as exc:
-            session.rollback()
-            return self.response(exc.status, message=exc.message)
-        session.add(item)
-        session.commit()
-        return self.response(201, id=item.id, result=self.show_model_schema.dump(item))
+    post_schema = OperatorPostBody
+    body_schema = OperatorBody

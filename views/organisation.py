@@ -60,13 +60,8 @@ class RegionView(ServiceModelView):
         "code": _l("小写字母和数字，如 zz。"),
     }
 
-    def check_add(self, item: Region) -> None:
-        org.validate_region(self.db_session, item)
-
-    check_update = check_add
-
-    def check_delete(self, item: Region) -> None:
-        org.validate_region_delete(self.db_session, item)
+    save_command = staticmethod(org.save_region)
+    delete_command = staticmethod(org.delete_region)
 
 
 class UnitView(ServiceModelView):
@@ -88,13 +83,8 @@ class UnitView(ServiceModelView):
         "parent": [["id", FilterFirstLevel, None]],
     }
 
-    def check_add(self, item: Unit) -> None:
-        org.validate_unit(self.db_session, item)
-
-    check_update = check_add
-
-    def check_delete(self, item: Unit) -> None:
-        org.validate_unit_delete(self.db_session, item)
+    save_command = staticmethod(org.save_unit)
+    delete_command = staticmethod(org.delete_unit)
 
 
 class DivisionView(ServiceModelView):
@@ -113,8 +103,7 @@ class DivisionView(ServiceModelView):
     label_columns = {**UNIT_LABELS, "name": _l("业务处室")}
     edit_form_query_rel_fields = {"competents": [["id", FilterFirstLevel, None]]}
 
-    def check_update(self, item: Unit) -> None:
-        org.validate_division(self.db_session, item)
+    save_command = staticmethod(org.save_division)
 
 
 class PostView(ServiceModelView):

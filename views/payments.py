@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import json
+from decimal import Decimal
+from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
@@ -13,15 +16,21 @@ from flask_babel import lazy_gettext as _l
 
 from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
-from app.services.errors import ServiceError
-from app.services.records import money
+from app.services.money import format_money as money
 from models import Contract, OutboxMessage, PaymentApplication, SpendingPlan
-from views.base import ChineseApiErrors, ServiceModelView
+from views.base import ChineseApiErrors, ServiceHooks, ServiceModelView, attempt
 
 STATUS = {"draft": "草稿", "sent": "已发送预算执行系统", "paid": "已支付", "returned": "已退回"}
 
 
-class PaymentView(ServiceModelView):
+class PaymentRules(ServiceHooks):
+    """资金支付申请 commands, shared by the page and the REST resource."""
+
+    save_command = staticmethod(payments.save_payment)
+    delete_command = staticmethod(payments.delete_payment)
+
+
+class PaymentView(PaymentRules, ServiceModelView):
     """资金支付申请."""
 
     datamodel = SQLAInterface(PaymentApplication)
@@ -54,24 +63,12 @@ class PaymentView(ServiceModelView):
     formatters_columns = {"amount": money, "status": lambda s: STATUS.get(s, s)}
     show_template = "payments/show.html"
 
-    def check_add(self, item: PaymentApplication) -> None:
-        payments.prepare_payment(self.db_session, item, self.actor, creating=True)
-
-    def check_update(self, item: PaymentApplication) -> None:
-        payments.prepare_payment(self.db_session, item, self.actor, creating=False)
-
-    def check_delete(self, item: PaymentApplication) -> None:
-        if item.status != "draft":
-            raise ServiceError("已发送的支付申请不能删除。")
-
     @action("send", _l("支付申请"), _l("确定发送到预算执行系统吗？"), "fa-paper-plane",
             multiple=False)
     def send(self, item: PaymentApplication) -> Response:
-        try:
-            payments.send_payment(self.db_session, item, self.actor)
-        except ServiceError as exc:
-            self.db_session.rollback()
-            flash(exc.message, "danger")
+        refused = attempt(lambda session: payments.send_payment(session, item, self.actor))
+        if refused:
+            flash(refused.message, "danger")
         else:
             flash(f"支付申请{item.application_no}已发送预算执行系统。", "success")
         return redirect(url_for(".show", pk=item.id))
@@ -107,6 +104,20 @@ class OutboxView(ServiceModelView):
                                                "failed": "发送失败"}.get(s, s)}
 
 
+def _json_numbers_as_decimal() -> dict[str, Any]:
+    """The JSON object of the request with its numbers read as Decimal (money is never float).
+
+    ``{}`` when the body is not a JSON object, as ``request.get_json(silent=True)`` would give.
+    """
+    if not request.is_json:
+        return {}
+    try:
+        body = json.loads(request.get_data(cache=True), parse_float=Decimal)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 class BudgetCallbackApi(ChineseApiErrors, BaseApi):
     """The budget execution system reports payments here (token in X-Budget-Token)."""
 
@@ -130,10 +141,7 @@ class BudgetCallbackApi(ChineseApiErrors, BaseApi):
         given = request.headers.get("X-Budget-Token", "")
         if not expected or not hmac.compare_digest(expected, given):
             return self.response_401()
-        session = self.appbuilder.session
-        try:
-            result = payments.record_event(session, request.get_json(silent=True) or {})
-        except ServiceError as exc:
-            session.rollback()
-            return self.response(exc.status, message=exc.message)
-        return self.response(200, duplicate=result.duplicate, status=result.status)
+        body = _json_numbers_as_decimal()
+        return self.run(lambda session: payments.record_event(session, body),
+                        lambda result: self.response(200, duplicate=result.duplicate,
+                                                     status=result.status))

@@ -10,14 +10,16 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.scope import OWN_UNIT_CHOICE, UNIT_SCOPE, current_operator
-from app.services import plans
+from app.services import files, plans
 from app.services import workflow as flow
-from app.services.errors import ServiceError, ValidationFailed
+from app.services.errors import ServiceError
 from app.services.intentions import linkable_intentions
-from app.services.records import clerk_of, money, status_label
-from app.services.spending_plans import amounts
+from app.services.ledger import amounts
+from app.services.money import format_money as money
+from app.services.records import clerk_of, status_label
 from app.timezone import business_today
 from models import (
     CatalogueItem,
@@ -28,8 +30,9 @@ from models import (
     ProcurementPlan,
     SpendingPlan,
 )
-from views.base import ServiceModelView
+from views.base import ServiceModelView, attempt
 from views.bids import WorkflowActionsMixin
+from views.forms import Uploads, file_input, kept_uploads
 from workflow import Status
 from workflow.engine import STATUS_LABELS
 
@@ -39,6 +42,9 @@ PLAN_LABELS = {
     "created_on": _l("填报时间"), "unit": _l("采购单位"), "completed_on": _l("备案完成时间"),
     "linked": _l("是否关联采购意向"),
 }
+
+
+PROOFS = ("import_proof", "unlinked_proof")
 
 
 def _yes(name: str) -> bool:
@@ -91,18 +97,17 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
     formatters_columns = {"status": status_label, "total_amount": money}
     show_template = "workflow/record_show.html"
 
-    def check_delete(self, item: ProcurementPlan) -> None:
-        clerk = clerk_of(self.actor)
-        if item.unit_id != clerk.unit_id or item.status != "draft":
-            raise ValidationFailed("已提交过的采购计划不能删除，审批记录须完整保留。")
+    delete_command = staticmethod(plans.delete_plan)
 
-    def _render_form(self, plan: ProcurementPlan | None, title: str) -> str:
+    def _render_form(self, plan: ProcurementPlan | None, title: str,
+                     kept: Uploads | None = None) -> str:
         session, actor = self.db_session, current_operator()
         spending = list(session.scalars(select(SpendingPlan).where(
             SpendingPlan.unit_id == actor.unit_id).order_by(SpendingPlan.external_no)))
         derived = amounts(session, [s.id for s in spending])
         return self.render_template(
             "plans/form.html", title=title, plan=plan, form=request.form,
+            file_input=file_input, kept=(kept or Uploads()).kept,
             plain_number=plans.plain_number,
             catalogue=list(session.scalars(select(CatalogueItem).order_by(CatalogueItem.code))),
             methods=list(Method), organisations=list(Organisation), sources=list(FundSource),
@@ -112,19 +117,24 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
             intentions=linkable_intentions(session, actor.unit_id, business_today()),
         )
 
-    def _save(self, plan: ProcurementPlan | None) -> Response | None:
-        session, actor = self.db_session, current_operator()
-        uploads = {key: request.files.get(key) for key in ("import_proof", "unlinked_proof")}
-        try:
-            then_submit = bool(request.form.get("submit_after_save"))
-            saved = plans.save_plan(session, actor, form_input(), uploads, plan,
-                                    commit=not then_submit)
+    def _save(self, plan: ProcurementPlan | None) -> Response | Uploads:
+        """保存 (and 保存并提交); a refusal answers the files kept for the re-rendered form."""
+        actor = current_operator()
+        kept = kept_uploads(PROOFS, actor.id)
+        uploads = {key: kept.get(key) for key in PROOFS}
+        then_submit = bool(request.form.get("submit_after_save"))
+
+        def save(session: Session) -> None:
+            saved = plans.save_plan(session, actor, form_input(), uploads, plan)
             if then_submit:
+                # In the same unit of work: a refused submission saves nothing either.
                 flow.submit_record(session, plans.RECORD, saved, actor)
-        except ServiceError as exc:
-            session.rollback()
-            flash(exc.message, "danger")
-            return None
+
+        refused = attempt(save)
+        if refused:
+            flash(refused.message, "danger")
+            return kept
+        files.discard_pending(kept.tokens)
         submitted = request.form.get("submit_after_save")
         flash("已保存并提交。" if submitted else "已保存，可继续修改或提交。", "success")
         return redirect(url_for(".list"))
@@ -143,11 +153,10 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         refusal = self._refuse_non_clerks()
         if refusal is not None:
             return refusal
-        if request.method == "POST":
-            outcome = self._save(None)
-            if outcome is not None:
-                return outcome
-        return self._render_form(None, "增加采购计划备案")
+        outcome = self._save(None) if request.method == "POST" else None
+        if isinstance(outcome, Response):
+            return outcome
+        return self._render_form(None, "增加采购计划备案", outcome)
 
     @expose("/edit/<pk>", methods=["GET", "POST"])
     @has_access
@@ -158,11 +167,10 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         refusal = self._refuse_non_clerks()
         if refusal is not None:
             return refusal
-        if request.method == "POST":
-            outcome = self._save(plan)
-            if outcome is not None:
-                return outcome
-        return self._render_form(plan, "修改采购计划备案")
+        outcome = self._save(plan) if request.method == "POST" else None
+        if isinstance(outcome, Response):
+            return outcome
+        return self._render_form(plan, "修改采购计划备案", outcome)
 
     @expose("/download/<int:pk>/<kind>")
     @has_access
@@ -233,7 +241,4 @@ class CatalogueItemView(ServiceModelView):
     }
     formatters_columns = {"mall_limit": money, "centralised_limit": money}
 
-    def check_add(self, item: CatalogueItem) -> None:
-        plans.validate_catalogue_item(self.db_session, item)
-
-    check_update = check_add
+    save_command = staticmethod(plans.save_catalogue_item)

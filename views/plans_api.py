@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from typing import Any
+
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, fields
+from sqlalchemy.orm import Session
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE
 from app.services import plans
-from app.services.errors import ServiceError
 from models import ProcurementPlan
-from views.base import request_body
-from views.upload_api import NOT_JSON, UploadRecordApi
+from views.workflow_api import WorkflowRecordApi
 
 
 class PlanItemSchema(Schema):
@@ -43,7 +43,7 @@ class PlanBodySchema(Schema):
     fundings = fields.Dict(keys=fields.Integer(), values=fields.String(), load_default=dict)
 
 
-class ProcurementPlanApi(UploadRecordApi):
+class ProcurementPlanApi(WorkflowRecordApi):
     """采购计划备案 over REST: create and change drafts, then submit, withdraw and history.
 
     Proof files (进口产品证明材料, 不关联意向说明材料) come as multipart parts ``import_proof`` and
@@ -62,26 +62,15 @@ class ProcurementPlanApi(UploadRecordApi):
     ]
     list_title = show_title = _l("采购计划备案")
     openapi_spec_tag = "采购计划备案"
+    body_schema = PlanBodySchema
+    partial_put = False
 
-    def _body(self) -> plans.PlanInput:
-        data = request_body(PlanBodySchema())
-        data["items"] = [plans.ItemInput(
-            item["catalogue_item_id"], item["quantity"], item["amount"], item["method"],
-            item["method_reason"], item["organisation"], item["procurement_form"],
-        ) for item in data["items"]]
-        return plans.PlanInput(**data)
-
-    def _save(self, item: ProcurementPlan, creating: bool) -> Response:
-        plan = None if creating else item
-        try:
-            body = self._body()
-        except (ValidationError, ValueError) as err:
-            return self.response_422(message=getattr(err, "messages", NOT_JSON))
-        uploads = {key: request.files.get(key) for key in ("import_proof", "unlinked_proof")}
-        try:
-            saved = plans.save_plan(self.db_session, current_operator(), body, uploads, plan)
-        except ServiceError as exc:
-            self.db_session.rollback()
-            return self.response(exc.status, message=exc.message)
-        return self.response(201 if plan is None else 200, id=saved.id,
-                             result=self.show_model_schema.dump(saved))
+    def save(self, session: Session, actor: Any, data: dict[str, Any],
+             item: ProcurementPlan | None) -> ProcurementPlan:
+        items = [plans.ItemInput(
+            line["catalogue_item_id"], line["quantity"], line["amount"], line["method"],
+            line["method_reason"], line["organisation"], line["procurement_form"],
+        ) for line in data["items"]]
+        uploads = {key: self.upload(key) for key in ("import_proof", "unlinked_proof")}
+        return plans.save_plan(session, actor, plans.PlanInput(**{**data, "items": items}),
+                               uploads, item)

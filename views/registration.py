@@ -21,6 +21,7 @@ from app.services import registration
 from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.services.records import status_label
+from app.transaction import unit_of_work
 from models import Region, Unit, UnitRegistration, WorkflowTask
 from views.accounts import _required
 from views.base import ServiceModelView
@@ -67,9 +68,9 @@ class UnitRegisterView(BaseView):
             data = registration.RegistrationInput(**{
                 name: form[name].data for name in registration.RegistrationInput.__annotations__})
             try:
-                admin = registration.register_unit(session, data, client())
+                with unit_of_work() as work:
+                    admin = registration.register_unit(work, data, client())
             except ServiceError as exc:
-                session.rollback()
                 flash(exc.message, "warning")
             else:
                 return self.render_template(
@@ -142,8 +143,7 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
         url = url_for(f"{self.endpoint}.review", pk=pk)
         return Markup('<a class="btn btn-xs btn-primary" href="{}">审核</a>').format(url)
 
-    def check_update(self, item: UnitRegistration) -> None:
-        registration.prepare_registration(self.db_session, item, self.actor, creating=False)
+    save_command = staticmethod(registration.save_registration)
 
     @expose("/review/<int:pk>")
     @has_access

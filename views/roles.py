@@ -9,6 +9,7 @@ from app.scope import UNIT_SCOPE
 from app.services import roles as role_service
 from models import UnitRole
 from views.base import ServiceHooks, ServiceModelView, ServiceRestApi
+from views.schemas import UnitRoleBody
 
 ROLE_LABELS = {
     "name": _l("类别名称"),
@@ -21,13 +22,8 @@ ROLE_LABELS = {
 class UnitRoleRules(ServiceHooks):
     """The service calls shared by the page and the REST resource."""
 
-    def check_add(self, item: UnitRole) -> None:
-        role_service.prepare_unit_role(self.db_session, item, self.actor)
-
-    check_update = check_add
-
-    def check_delete(self, item: UnitRole) -> None:
-        role_service.validate_unit_role_delete(self.db_session, item, self.actor)
+    save_command = staticmethod(role_service.save_unit_role)
+    delete_command = staticmethod(role_service.delete_unit_role)
 
 
 class UnitRoleView(UnitRoleRules, ServiceModelView):
@@ -62,3 +58,4 @@ class UnitRoleApi(UnitRoleRules, ServiceRestApi):
         **ROLE_LABELS, "functions.code": _l("功能代码"), "functions.name": _l("功能权限"),
     }
     openapi_spec_tag = "角色定制"
+    body_schema = UnitRoleBody

@@ -19,8 +19,7 @@ from wtforms.validators import EqualTo, InputRequired
 from app.passwords import POLICY_TEXT
 from app.permissions import permission_label
 from app.services import operators as ops
-from app.services.errors import ServiceError
-from views.base import ServiceModelView, display_value
+from views.base import ServiceModelView, attempt, display_value
 
 PROFILE_FIELDS = ["username", "first_name", "unit", "post", "phone", "internal_review"]
 
@@ -72,16 +71,11 @@ class ProfileEditView(SimpleFormView):
         form.phone.data = g.user.phone
 
     def form_post(self, form: DynamicForm) -> Any:
-        session = self.appbuilder.session
-        user = g.user
-        user.first_name, user.phone = form.first_name.data, form.phone.data
-        try:
-            ops.validate_contact(user)
-        except ServiceError as exc:
-            session.rollback()
-            flash(exc.message, "danger")
+        refused = attempt(lambda session: ops.change_contact(
+            session, g.user, form.first_name.data, form.phone.data))
+        if refused:
+            flash(refused.message, "danger")
             return redirect(self.route_base + "/form")
-        session.commit()
         flash("个人信息已保存。", "success")
         return None
 

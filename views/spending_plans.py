@@ -15,9 +15,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.scope import UNIT_SCOPE, current_operator
+from app.services import ledger
 from app.services import spending_plans as plans
 from app.services.errors import ServiceError
-from app.services.records import money
+from app.services.money import format_money as money
+from app.transaction import unit_of_work
 from models import SpendingPlan, Unit
 from views.base import ServiceModelView, ServiceRestApi
 
@@ -33,7 +35,7 @@ LABELS = {"external_no": _l("用款计划编号"), "unit": _l("预算单位"), "
           "year": _l("年度"), "imported_on": _l("导入时间"), **AMOUNT_LABELS}
 
 
-def derived(amounts: plans.PlanAmounts) -> dict[str, Decimal]:
+def derived(amounts: ledger.PlanAmounts) -> dict[str, Decimal]:
     """The computed columns of one plan, by column name."""
     return {
         "requested_amount": amounts.requested,
@@ -50,7 +52,7 @@ class SpendingPlanInterface(SQLAInterface):
     # Not named ``_extra``: FAB reads that attribute from everything a view holds.
     def _computed(self, items: list[SpendingPlan]) -> dict[int, dict[str, Any]]:
         session = self.session
-        found = plans.amounts(session, [item.id for item in items])
+        found = ledger.amounts(session, [item.id for item in items])
         unit_ids = {item.unit_id for item in items}
         names = dict(session.execute(select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids)))
                      .all()) if unit_ids else {}
@@ -100,24 +102,23 @@ class SpendingPlanImportView(BaseView):
     def upload(self) -> str:
         result, errors = None, []
         if request.method == "POST":
-            session, upload = self.appbuilder.session, request.files.get("file")
+            upload = request.files.get("file")
             try:
                 if upload is None or not upload.filename:
                     raise plans.ImportFailed(["请选择要导入的文件。"])
-                result = plans.import_file(session, current_operator(), upload.filename,
-                                           upload.stream.read())
+                with unit_of_work() as session:
+                    result = plans.import_file(session, current_operator(), upload.filename,
+                                               upload.stream.read())
             except plans.ImportFailed as exc:
-                session.rollback()
                 errors = exc.errors
             except ServiceError as exc:
-                session.rollback()
                 errors = [exc.message]
         return self.render_template("spending_plans/import.html", title="用款计划导入",
                                     headers=list(plans.HEADERS), result=result, errors=errors,
                                     failed=plans.FAILED)
 
 
-def amounts_json(amounts: plans.PlanAmounts) -> dict[str, str]:
+def amounts_json(amounts: ledger.PlanAmounts) -> dict[str, str]:
     """The derived amounts as the API gives them: strings with two decimals."""
     return {column: f"{value:.2f}" for column, value in derived(amounts).items()}
 
@@ -137,17 +138,13 @@ class SpendingPlanApi(ServiceRestApi):
     list_title = show_title = _l("用款计划")
     openapi_spec_tag = "用款计划"
 
-    def _get_fields_info(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
-        # Read-only: _info offers no add or edit fields (FAB would list every unit there).
-        return []
-
     def pre_get_list(self, data: dict[str, Any]) -> None:
-        found = plans.amounts(self.db_session, data["ids"])
+        found = ledger.amounts(self.db_session, data["ids"])
         for pk, row in zip(data["ids"], data["result"], strict=True):
             row.update(amounts_json(found[pk]))
 
     def pre_get(self, data: dict[str, Any]) -> None:
-        found = plans.amounts(self.db_session, [data["id"]])
+        found = ledger.amounts(self.db_session, [data["id"]])
         data["result"].update(amounts_json(found[data["id"]]))
 
     @expose("/import", methods=["POST"])
@@ -182,13 +179,7 @@ class SpendingPlanApi(ServiceRestApi):
             422:
               description: 出错的行及原因，未导入任何数据
         """
-        session = self.db_session
-        try:
-            result = plans.import_json(session, self.actor, request.get_json(silent=True))
-        except plans.ImportFailed as exc:
-            session.rollback()
-            return self.response(422, message=exc.message, errors=exc.errors)
-        except ServiceError as exc:
-            session.rollback()
-            return self.response(exc.status, message=exc.message)
-        return self.response(200, message=result.message, result=result.as_dict())
+        payload = request.get_json(silent=True)
+        return self.run(lambda session: plans.import_json(session, self.actor, payload),
+                        lambda result: self.response(200, message=result.message,
+                                                     result=result.as_dict()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -13,11 +14,13 @@ from sqlalchemy.orm import lazyload
 from app.scope import current_operator
 from app.services import workflow as flow
 from app.services.base import page_number, paginate
+from app.services.definitions import pinned_workflow, task_step
 from app.services.errors import Conflict, ServiceError
 from app.services.reminders import age_in_working_days
 from app.services.workflow_registry import registry
 from app.timezone import utcnow
 from models import Post, WorkflowInstance, WorkflowTask
+from views.base import attempt
 from workflow import Decision
 from workflow.graph import END, START, to_svg
 
@@ -44,12 +47,31 @@ def post_labels() -> dict[str, str]:
     return {code: name for code, name in session.execute(select(Post.code, Post.name))}
 
 
+def attachment_links(record_type: str, record: Any) -> list[tuple[str, str]]:
+    """The record's attachments as (label, download URL) of the view that files the record.
+
+    The service names each file by its kind (``explanation``, ``import_proof``…); which page
+    serves it is for the views to know.
+    """
+    if record is None:
+        return []
+    view = next((v for v in current_app.appbuilder.baseviews
+                 if getattr(v, "record_type", None) == record_type and hasattr(v, "download")),
+                None)
+    if view is None:
+        return []
+    takes_kind = "kind" in inspect.signature(view.download).parameters
+    return [(label, url_for(f"{view.endpoint}.download", pk=record.id,
+                            **({"kind": kind} if takes_kind else {})))
+            for label, kind in registry().records[record_type].attachments(record)]
+
+
 def record_panel(instance: WorkflowInstance | None,
                  attachments: list[tuple[str, str]] | None = None) -> Markup:
     """Attachments, history and flowchart of a record, for its show and review pages."""
     if instance is None and not attachments:
         return Markup("")
-    workflow = flow.pinned_workflow(instance) if instance else None
+    workflow = pinned_workflow(instance) if instance else None
     return Markup(render_template(
         "workflow/panel.html",
         attachments=attachments or [],
@@ -112,10 +134,13 @@ class TaskView(BaseView):
         instance = task.instance
         kind = registry().records[instance.record_type]
         record = session.get(kind.model, instance.record_id)
-        step = next(s for s in flow.pinned_workflow(instance).steps if s.id == task.step)
+        step = task_step(task)
+        if step is None:
+            abort(404)
         return self.render_template(
             "workflow/review.html", title=f"进入审批：{kind.label}", task=task, step=step,
-            rows=kind.describe(record), attachments=kind.attachments(record),
+            rows=kind.describe(record),
+            attachments=attachment_links(instance.record_type, record),
             panel=record_panel(instance), form=request.form,
         )
 
@@ -128,15 +153,12 @@ class TaskView(BaseView):
         except ValueError:
             version = -1
         decision = Decision(form.get("action", ""), form.get("opinion", ""), choices)
-        try:
-            flow.act_on_task(session, task.id, actor, decision, version)
-        except Conflict as exc:
-            session.rollback()
-            flash(exc.message, "warning")
+        refused = attempt(lambda work: flow.act_on_task(work, task.id, actor, decision, version))
+        if isinstance(refused, Conflict):
+            flash(refused.message, "warning")
             return redirect(url_for(".list"))
-        except ServiceError as exc:
-            session.rollback()
-            flash(exc.message, "danger")
+        if refused:
+            flash(refused.message, "danger")
             return None
         flash("审核完成。", "success")
         return redirect(url_for(".list"))

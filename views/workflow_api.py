@@ -15,11 +15,13 @@ from app.scope import UNIT_SCOPE, current_operator
 from app.services import bids
 from app.services import workflow as flow
 from app.services.base import page_number, paginate
+from app.services.definitions import task_step
 from app.services.errors import ServiceError
 from app.timezone import to_business
 from models import BidChangeAnnouncement, BidChangeFiling, WorkflowTask
 from views.base import ChineseApiErrors, ServiceRestApi
-from views.bids import OWN_PROJECTS, AnnouncementRules
+from views.bids import AnnouncementRules
+from views.schemas import AnnouncementBody
 from workflow import Decision
 
 API_PAGE_SIZE, API_MAX_PAGE_SIZE = 50, 100
@@ -41,7 +43,8 @@ def _state(instance: Any) -> dict[str, Any]:
 def task_json(task: WorkflowTask) -> dict[str, Any]:
     """A task as the API shows it, with the actions its step allows."""
     instance = task.instance
-    step = next(s for s in flow.pinned_workflow(instance).steps if s.id == task.step)
+    step = task_step(task)
+    actions = step.actions if step is not None else []
     return {
         "id": task.id,
         "workflow": instance.workflow,
@@ -55,7 +58,7 @@ def task_json(task: WorkflowTask) -> dict[str, Any]:
              "choices": [{"id": c.id, "label": c.label,
                           "options": [{"value": o.value, "label": o.label} for o in c.options]}
                          for c in a.choices]}
-            for a in step.actions
+            for a in actions
         ],
         "version": task.version,
         "created_on": to_business(task.created_on).isoformat(),
@@ -118,15 +121,12 @@ class TaskApi(ChineseApiErrors, BaseApi):
             body = ActSchema().load(request.get_json(silent=True) or {})
         except ValidationError as err:
             return self.response_422(message=err.messages)
-        session, actor = self.appbuilder.session, current_operator()
         decision = Decision(body["action"], body["opinion"], body["choices"])
-        try:
-            flow.act_on_task(session, pk, actor, decision, body["version"])
-        except ServiceError as exc:
-            session.rollback()
-            return self.response(exc.status, message=exc.message)
-        instance = session.get(WorkflowTask, pk).instance
-        return self.response(200, result=_state(instance))
+        return self.run(
+            lambda session: flow.act_on_task(session, pk, current_operator(), decision,
+                                             body["version"]),
+            lambda _: self.response(
+                200, result=_state(self.appbuilder.session.get(WorkflowTask, pk).instance)))
 
 
 class WorkflowRecordApi(ServiceRestApi):
@@ -143,13 +143,10 @@ class WorkflowRecordApi(ServiceRestApi):
         record = self._record(pk)
         if record is None:
             return self.response_404()
-        try:
-            call(self.db_session, self.record_type, record, current_operator())
-        except ServiceError as exc:
-            self.db_session.rollback()
-            return self.response(exc.status, message=exc.message)
-        instance = flow.instance_of(self.db_session, self.record_type, pk)
-        return self.response(200, result=_state(instance))
+        return self.run(
+            lambda session: call(session, self.record_type, record, current_operator()),
+            lambda _: self.response(
+                200, result=_state(flow.instance_of(self.db_session, self.record_type, pk))))
 
     @expose("/<int:pk>/submit", methods=["POST"])
     @protect()
@@ -227,8 +224,7 @@ class BidChangeAnnouncementApi(AnnouncementRules, ServiceRestApi):
     base_filters = UNIT_SCOPE
     list_columns = show_columns = ["id", "project.code", "project.name", "title", "content",
                                    "published", "published_on"]
-    add_columns = edit_columns = ["project", "title", "content"]
-    add_query_rel_fields = edit_query_rel_fields = OWN_PROJECTS
+    body_schema = AnnouncementBody
     list_title = show_title = _l("中标结果变更公告")
     openapi_spec_tag = "中标结果变更公告"
 
@@ -249,10 +245,6 @@ class BidChangeAnnouncementApi(AnnouncementRules, ServiceRestApi):
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             return self.response_404()
-        try:
-            bids.publish_announcement(self.db_session, item, self.actor)
-        except ServiceError as exc:
-            self.db_session.rollback()
-            return self.response(exc.status, message=exc.message)
-        return self.response(200, result={"published": True})
+        return self.run(lambda session: bids.publish_announcement(session, item, self.actor),
+                        lambda _: self.response(200, result={"published": True}))
 

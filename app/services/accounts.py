@@ -16,7 +16,7 @@ from app.passwords import PasswordPolicyError, hash_password
 from app.permissions import SUPPLIER
 from app.ratelimit import check
 from app.services.contracts import check_credit_code, validate_supplier
-from app.services.errors import RateLimited, ValidationFailed
+from app.services.errors import RateLimited, ServiceError, ValidationFailed
 from app.services.operators import MOBILE, PLACEHOLDER_EMAIL_DOMAIN, post_by_code
 from app.services.sms import queue_sms, redact
 from app.timezone import utcnow
@@ -45,17 +45,20 @@ def _temporary_password() -> str:
 def _audit(session: Session, client: str, code: str, phone: str, outcome: str) -> None:
     session.add(RecoveryAttempt(client=client[:64], credit_code=code[:32],
                                 phone_tail=phone[-4:], outcome=outcome, created_on=utcnow()))
-    session.commit()
 
 
-def request_recovery(session: Session, credit_code: str, phone: str, client: str) -> None:
+def request_recovery(session: Session, credit_code: str, phone: str,
+                     client: str) -> ServiceError | None:
     """找回密码: when the code and a phone registered for the supplier match, send by SMS a new
     random single-use password valid for TEMP_PASSWORD_MINUTES. Every attempt is audited.
 
-    The caller answers :func:`recovery_answer` whether or not anything matched.
+    The caller answers :func:`recovery_answer` whether or not anything matched. A refused
+    attempt is audited too, so its refusal is returned rather than raised: the boundary
+    commits the audit row and then shows the refusal.
 
-    :raises ValidationFailed: when the code or the phone is malformed (says nothing of accounts)
-    :raises RateLimited: too many attempts from this client or for this credit code
+    :returns: ``None``, or the :class:`ValidationFailed` (malformed code or phone; says nothing
+        of accounts) or :class:`RateLimited` (too many attempts from this client or for this
+        credit code) to show
     """
     # The limit's key is the code as the check reads it: "9141-0100 …" is the same code.
     code = uscc.compact(credit_code or "")
@@ -63,16 +66,16 @@ def request_recovery(session: Session, credit_code: str, phone: str, client: str
     try:
         check("recovery-client", client, "RECOVERY_RATE_LIMIT")
         check("recovery-code", code, "RECOVERY_CODE_RATE_LIMIT")
-    except RateLimited:
+    except RateLimited as limited:
         _audit(session, client, code, phone, "limited")
-        raise
+        return limited
     try:
         code = check_credit_code(code)
         if not MOBILE.match(phone):
             raise ValidationFailed("请输入11位手机号码。")
-    except ValidationFailed:
+    except ValidationFailed as invalid:
         _audit(session, client, code, phone, "invalid")
-        raise
+        return invalid
     operator = session.scalar(
         select(Operator).join(Supplier, Operator.supplier_id == Supplier.id)
         .where(Supplier.credit_code == code, Operator.active.is_(True),
@@ -81,7 +84,7 @@ def request_recovery(session: Session, credit_code: str, phone: str, client: str
         # As much work as a match (a password hash), so the time taken tells nothing either.
         generate_password_hash(_temporary_password())
         _audit(session, client, code, phone, "no_match")
-        return
+        return None
     now = utcnow()
     _retire_live(session, operator.id, now)
     password = _temporary_password()
@@ -94,6 +97,7 @@ def request_recovery(session: Session, credit_code: str, phone: str, client: str
         operator_id=operator.id, password_hash=generate_password_hash(password), sms_id=sms.id,
         created_on=now, expires_on=now + timedelta(minutes=minutes)))
     _audit(session, client, code, phone, "sent")
+    return None
 
 
 def _retire_live(session: Session, operator_id: int, now: datetime) -> None:
@@ -122,24 +126,21 @@ def use_temporary_password(session: Session, operator: Operator, password: str) 
                 TemporaryPassword.id == item.id, TemporaryPassword.used_on.is_(None))
                 .values(used_on=now))
             if used.rowcount != 1:
-                session.rollback()
                 return False
             operator.must_change_password = True
             redact(session, [item.sms_id] if item.sms_id else [])
-            session.commit()
             return True
     return False
 
 
 def expire_temporary_passwords(session: Session, now: datetime | None = None) -> int:
-    """Redact the SMS of temporary passwords that expired unused; returns how many (commits)."""
+    """Redact the SMS of temporary passwords that expired unused; returns how many."""
     now = now or utcnow()
     dead = list(session.scalars(
         select(TemporaryPassword.sms_id).join(SmsMessage)
         .where(TemporaryPassword.used_on.is_(None), TemporaryPassword.expires_on <= now,
                SmsMessage.body != SmsMessage.redacted)))
     redact(session, dead)
-    session.commit()
     return len(dead)
 
 
@@ -157,7 +158,7 @@ def new_password_hash(new: str, confirm: str) -> str:
 
 
 def change_password(session: Session, operator: Operator, new: str, confirm: str) -> None:
-    """Set a new password (the forced change after a temporary one, or any change); commits.
+    """Set a new password (the forced change after a temporary one, or any change).
 
     :raises ValidationFailed: when the two entries differ or the policy is not met
     """
@@ -168,12 +169,11 @@ def change_password(session: Session, operator: Operator, new: str, confirm: str
     session.execute(update(TemporaryPassword).where(
         TemporaryPassword.operator_id == operator.id, TemporaryPassword.used_on.is_(None))
         .values(expires_on=utcnow()))
-    session.commit()
 
 
 def register_supplier(session: Session, supplier: Supplier, password: str, confirm: str,
                       client: str) -> Operator:
-    """供应商注册: the supplier and its account (login name = 统一社会信用代码); commits.
+    """供应商注册: the supplier and its account (login name = 统一社会信用代码).
 
     :raises ValidationFailed: naming the field, e.g. a wrong check digit or a code registered
     :raises RateLimited: too many registrations from this client
@@ -184,9 +184,7 @@ def register_supplier(session: Session, supplier: Supplier, password: str, confi
         raise ValidationFailed("该统一社会信用代码已被用作登录账号，请联系系统管理员。")
     if password != confirm:
         raise ValidationFailed("两次输入的密码不一致。")
-    account = supplier_account(session, supplier, password)
-    session.commit()
-    return account
+    return supplier_account(session, supplier, password)
 
 
 def supplier_account(session: Session, supplier: Supplier, password: str) -> Operator:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -13,8 +12,17 @@ from werkzeug.datastructures import FileStorage
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
-from app.services.records import claim, clerk_of, ensure_editable, money, required_text
-from app.services.workflow_registry import RecordType, WorkflowRegistry
+from app.services.money import format_money, optional_money
+from app.services.records import (
+    claim,
+    clerk_of,
+    delete_record,
+    ensure_editable,
+    own_record,
+    required_text,
+    save_record,
+)
+from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import BidChangeAnnouncement, BidChangeFiling, Operator, Project
 from workflow import Status
@@ -22,18 +30,6 @@ from workflow import Status
 RECORD = "bid_change_filing"
 EXPLANATION = "加盖单位公章的情况说明材料"
 GATE_MESSAGE = "该项目的中标结果变更备案尚未完成，不能{what}中标结果变更公告。"
-
-
-def _amount(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except InvalidOperation as exc:
-        raise ValidationFailed("变更后中标金额必须是金额数字。") from exc
-    if amount < 0 or amount >= Decimal("1e16"):
-        raise ValidationFailed("变更后中标金额必须大于或等于0。")
-    return amount
 
 
 @without_autoflush
@@ -47,13 +43,12 @@ def prepare_filing(session: Session, item: BidChangeFiling, actor: Operator | No
     """
     clerk = claim(item, actor, creating)
     ensure_editable(session, BidChangeFiling, item)
-    project = session.get(Project, item.project_id) if item.project_id else item.project
-    if project is None or project.unit_id != clerk.unit_id:
-        raise ValidationFailed("请选择本单位的项目。")
+    own_record(session, Project, item.project_id, clerk.unit_id, "项目", "project")
     item.change_content = required_text(item.change_content, "变更事项", 2000)
     item.change_reason = required_text(item.change_reason, "变更原因", 2000)
     item.new_supplier = (item.new_supplier or "").strip()[:200]
-    item.new_amount = _amount(item.new_amount)
+    # Empty: the amount does not change.
+    item.new_amount = optional_money(item.new_amount, "变更后中标金额", field="new_amount")
     if upload is not None and upload.filename:
         saved = store_upload(upload, EXPLANATION)
         item.explanation_path, item.explanation_name = saved.path, saved.name
@@ -93,9 +88,7 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
         select(BidChangeAnnouncement.published).where(BidChangeAnnouncement.id == item.id)
     ):
         raise ValidationFailed("公告已发布，不能修改。")
-    project = session.get(Project, item.project_id) if item.project_id else item.project
-    if project is None or project.unit_id != clerk.unit_id:
-        raise ValidationFailed("请选择本单位的项目。")
+    project = own_record(session, Project, item.project_id, clerk.unit_id, "项目", "project")
     if not filing_completed(session, project.id):
         raise ValidationFailed(GATE_MESSAGE.format(what="新增" if creating else "修改"))
     item.title = required_text(item.title, "公告标题", 200)
@@ -114,7 +107,7 @@ def validate_announcement_delete(item: BidChangeAnnouncement, actor: Operator | 
 
 def publish_announcement(session: Session, item: BidChangeAnnouncement,
                          actor: Operator | None) -> None:
-    """发布: publish an announcement whose filing completed; commits."""
+    """发布: publish an announcement whose filing completed."""
     clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能发布本单位的公告。")
@@ -123,8 +116,41 @@ def publish_announcement(session: Session, item: BidChangeAnnouncement,
     if not filing_completed(session, item.project_id):
         raise ValidationFailed(GATE_MESSAGE.format(what="发布"))
     item.published, item.published_on = True, utcnow()
-    session.commit()
 
+
+def save_filing(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                filing: BidChangeFiling | None = None) -> BidChangeFiling:
+    """中标结果变更备案 保存 from plain input; ``data["explanation"]`` is the file, if chosen.
+
+    :raises NotInScope: the project is another unit's
+    :raises ValidationFailed: as :func:`prepare_filing`
+    """
+    return save_record(session, BidChangeFiling, filing, data, lambda item, creating:
+                       prepare_filing(session, item, actor, data.get("explanation"), creating))
+
+
+def delete_filing(session: Session, actor: Operator | None, filing: BidChangeFiling) -> None:
+    """删除 a never-submitted filing of the clerk's unit."""
+    delete_record(session, filing, lambda item: validate_filing_delete(item, actor))
+
+
+def save_announcement(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                      announcement: BidChangeAnnouncement | None = None
+                      ) -> BidChangeAnnouncement:
+    """中标结果变更公告 保存, behind the gate of its project's completed filing.
+
+    :raises NotInScope: the project is another unit's
+    :raises ValidationFailed: the filing is not complete, or the announcement was published
+    """
+    return save_record(session, BidChangeAnnouncement, announcement, data,
+                       lambda item, creating: prepare_announcement(session, item, actor,
+                                                                   creating))
+
+
+def delete_announcement(session: Session, actor: Operator | None,
+                        announcement: BidChangeAnnouncement) -> None:
+    """删除 an unpublished announcement of the clerk's unit."""
+    delete_record(session, announcement, lambda item: validate_announcement_delete(item, actor))
 
 def _describe(filing: BidChangeFiling) -> list[tuple[str, str]]:
     project = filing.project
@@ -133,11 +159,11 @@ def _describe(filing: BidChangeFiling) -> list[tuple[str, str]]:
         ("项目编号", project.code),
         ("项目名称", project.name),
         ("原中标供应商", project.winning_supplier),
-        ("原中标金额", money(project.winning_amount)),
+        ("原中标金额", format_money(project.winning_amount)),
         ("变更事项", filing.change_content),
         ("变更原因", filing.change_reason),
         ("变更后中标供应商", filing.new_supplier or "（不变）"),
-        ("变更后中标金额", money(filing.new_amount) or "（不变）"),
+        ("变更后中标金额", format_money(filing.new_amount) or "（不变）"),
         ("经办人", filing.created_by.first_name),
         ("填报时间", to_business(filing.created_on).strftime("%Y-%m-%d %H:%M")),
     ]
@@ -146,16 +172,15 @@ def _describe(filing: BidChangeFiling) -> list[tuple[str, str]]:
 def _attachments(filing: BidChangeFiling) -> list[tuple[str, str]]:
     if not filing.explanation_path:
         return []
-    url = url_for("BidChangeFilingView.download", pk=filing.id)
-    return [(f"{EXPLANATION}：{filing.explanation_name}", url)]
+    return [(f"{EXPLANATION}：{filing.explanation_name}", "explanation")]
 
 
-def _fields(filing: BidChangeFiling) -> dict[str, Any]:
-    return {
-        "new_amount": filing.new_amount,
-        "supplier_changes": bool(filing.new_supplier),
-        "original_amount": filing.project.winning_amount,
-    }
+# What the chain's conditions may read (workflows.yaml, workflow ``bid_change``).
+FIELDS: dict[str, Accessor] = {
+    "new_amount": lambda filing: filing.new_amount,
+    "supplier_changes": lambda filing: bool(filing.new_supplier),
+    "original_amount": lambda filing: filing.project.winning_amount,
+}
 
 
 def _record_completion(session: Session, record: Any) -> None:
@@ -165,7 +190,6 @@ def _record_completion(session: Session, record: Any) -> None:
 def register(registry: WorkflowRegistry) -> None:
     """Declare the filing's record type and the hook its chain names."""
     registry.record(RecordType(
-        RECORD, "中标结果变更备案", BidChangeFiling, _fields,
-        frozenset({"new_amount", "supplier_changes", "original_amount"}), _describe, _attachments,
+        RECORD, "中标结果变更备案", BidChangeFiling, FIELDS, _describe, _attachments,
     ))
     registry.hook("record_completion", _record_completion)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from flask import url_for
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
@@ -13,9 +13,17 @@ from werkzeug.datastructures import FileStorage
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
 from app.services.files import store_upload
-from app.services.plans import parse_money
-from app.services.records import claim, clerk_of, ensure_editable, money
-from app.services.spending_plans import amounts
+from app.services.ledger import amounts
+from app.services.money import format_money, parse_money
+from app.services.records import (
+    claim,
+    clerk_of,
+    delete_record,
+    ensure_editable,
+    own_record,
+    required_text,
+    save_record,
+)
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import to_business
 from models import Method, MethodChange, Operator, ProcurementPlan, SpendingPlan, SpendingReduction
@@ -38,9 +46,7 @@ def prepare_method_change(session: Session, item: MethodChange, actor: Operator 
     """
     clerk = claim(item, actor, creating)
     ensure_editable(session, MethodChange, item)
-    plan = session.get(ProcurementPlan, item.plan_id) if item.plan_id else item.plan
-    if plan is None or plan.unit_id != clerk.unit_id:
-        raise ValidationFailed("请选择本单位的项目。")
+    plan = own_record(session, ProcurementPlan, item.plan_id, clerk.unit_id, "项目", "plan")
     if plan.status != Status.completed.value:
         raise ValidationFailed("只有已完成备案的采购计划可以申请采购方式变更。")
     pending = select(exists().where(
@@ -53,15 +59,24 @@ def prepare_method_change(session: Session, item: MethodChange, actor: Operator 
         raise ValidationFailed("请选择变更后的采购方式。")
     if item.new_method is item.old_method:
         raise ValidationFailed(f"变更后的采购方式不能与原采购方式（{item.old_method.value}）相同。")
-    item.reason = (item.reason or "").strip()
-    if not item.reason:
-        raise ValidationFailed("请填写变更原因。")
+    item.reason = required_text(item.reason, "变更原因", None, field="reason")
     if upload is not None and upload.filename:
         saved = store_upload(upload, ATTACHMENT)
         item.attachment_path, item.attachment_name = saved.path, saved.name
     elif not item.attachment_path:
         raise ValidationFailed(f"请上传{ATTACHMENT}。")
 
+
+def save_method_change(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                       change: MethodChange | None = None) -> MethodChange:
+    """采购失败方式变更 保存 from plain input; ``data["attachment"]`` is the file, if chosen.
+
+    :raises NotInScope: the plan is another unit's
+    :raises ValidationFailed: as :func:`prepare_method_change`
+    """
+    return save_record(session, MethodChange, change, data, lambda item, creating:
+                       prepare_method_change(session, item, actor, data.get("attachment"),
+                                             creating))
 
 def _apply_method_change(session: Session, change: MethodChange) -> None:
     plan = change.plan
@@ -80,17 +95,29 @@ def prepare_reduction(session: Session, item: SpendingReduction, actor: Operator
     """
     clerk = claim(item, actor, creating)
     ensure_editable(session, SpendingReduction, item)
-    spending = session.get(SpendingPlan, item.spending_plan_id) if item.spending_plan_id \
-        else item.spending_plan
-    if spending is None or spending.unit_id != clerk.unit_id:
-        raise ValidationFailed("请选择本单位的用款计划。")
+    spending = own_record(session, SpendingPlan, item.spending_plan_id, clerk.unit_id,
+                          "用款计划", "spending_plan")
     if item.kind is None:
         raise ValidationFailed("请选择调减类型。")
-    item.amount = parse_money(item.amount, "调减金额", positive=True)
+    item.amount = parse_money(item.amount, "调减金额", positive=True, field="amount")
     check_reduction(session, spending, item.amount, pending_except=item.id or 0)
-    item.reason = (item.reason or "").strip()
-    if not item.reason:
-        raise ValidationFailed("请填写调减原因。")
+    item.reason = required_text(item.reason, "调减原因", None, field="reason")
+
+
+def save_reduction(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                   reduction: SpendingReduction | None = None) -> SpendingReduction:
+    """用款计划调减 保存 from plain input.
+
+    :raises NotInScope: the 用款计划 is another unit's
+    :raises ValidationFailed: more than can be released, or a field missing
+    """
+    return save_record(session, SpendingReduction, reduction, data, lambda item, creating:
+                       prepare_reduction(session, item, actor, creating))
+
+
+def delete_draft(session: Session, actor: Operator | None, item: Any) -> None:
+    """删除 a never-submitted 采购方式变更 or 用款计划调减 of the clerk's unit."""
+    delete_record(session, item, lambda record: validate_draft_delete(record, actor))
 
 
 def check_reduction(session: Session, spending: SpendingPlan, amount: Decimal,
@@ -110,11 +137,11 @@ def check_reduction(session: Session, spending: SpendingPlan, amount: Decimal,
                                         SpendingReduction.id != pending_except))
     room = spending.plan_amount - floor - pending
     if amount > room:
-        in_review = f"，审核中的调减{money(pending)}" if pending else ""
+        in_review = f"，审核中的调减{format_money(pending)}" if pending else ""
         raise ValidationFailed(
-            f"调减金额{money(amount)}超过可调减金额{money(room)}"
-            f"（计划金额{money(spending.plan_amount)}，已申请使用{money(row.requested)}，"
-            f"已支付{money(row.paid)}{in_review}）。")
+            f"调减金额{format_money(amount)}超过可调减金额{format_money(room)}"
+            f"（计划金额{format_money(spending.plan_amount)}，已申请使用{format_money(row.requested)}，"
+            f"已支付{format_money(row.paid)}{in_review}）。")
 
 
 def _apply_reduction(session: Session, reduction: SpendingReduction) -> None:
@@ -138,8 +165,7 @@ def _describe_change(change: MethodChange) -> list[tuple[str, str]]:
 def _change_files(change: MethodChange) -> list[tuple[str, str]]:
     if not change.attachment_name:
         return []
-    url = url_for("MethodChangeView.download", pk=change.id)
-    return [(f"{ATTACHMENT}：{change.attachment_name}", url)]
+    return [(f"{ATTACHMENT}：{change.attachment_name}", "attachment")]
 
 
 def _describe_reduction(reduction: SpendingReduction) -> list[tuple[str, str]]:
@@ -147,9 +173,9 @@ def _describe_reduction(reduction: SpendingReduction) -> list[tuple[str, str]]:
     return [
         ("申请单位", reduction.unit.name),
         ("用款计划", f"{spending.external_no} {spending.name}"),
-        ("计划金额", money(spending.plan_amount)),
+        ("计划金额", format_money(spending.plan_amount)),
         ("调减类型", reduction.kind.value),
-        ("调减金额", money(reduction.amount)),
+        ("调减金额", format_money(reduction.amount)),
         ("调减原因", reduction.reason),
         ("经办人", reduction.created_by.first_name),
     ]
@@ -159,11 +185,11 @@ def register(registry: WorkflowRegistry) -> None:
     """Declare both record types and the hooks their chains name."""
     registry.record(RecordType(
         METHOD_CHANGE, "采购方式失败变更", MethodChange,
-        lambda c: {"failed_was_tender": c.old_method in TENDERS},
-        frozenset({"failed_was_tender"}), _describe_change, _change_files))
+        {"failed_was_tender": lambda c: c.old_method in TENDERS},
+        _describe_change, _change_files))
     registry.record(RecordType(
         REDUCTION, "用款计划调减", SpendingReduction,
-        lambda r: {"amount": r.amount}, frozenset({"amount"}), _describe_reduction))
+        {"amount": lambda r: r.amount}, _describe_reduction))
     registry.hook("apply_method_change", _apply_method_change)
     registry.hook("apply_spending_reduction", _apply_reduction)
 

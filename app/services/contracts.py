@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
-from flask import url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from werkzeug.datastructures import FileStorage
 
+from app.services import workflow as flow
 from app.services.base import without_autoflush
-from app.services.errors import PermissionDenied, ValidationFailed
+from app.services.errors import NotInScope, PermissionDenied, ValidationFailed
 from app.services.files import store_upload
-from app.services.plans import parse_money
-from app.services.records import claim, clerk_of, ensure_editable, money, required_text
+from app.services.ledger import Room, allocate, chosen, contract_holdings
+from app.services.money import ZERO, format_money, parse_money
+from app.services.records import (
+    claim,
+    clerk_of,
+    ensure_editable,
+    own_record,
+    required_text,
+    save_record,
+)
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
 from models import (
-    Category,
     Contract,
     ContractFunding,
     MigrantAccount,
@@ -32,6 +39,7 @@ from models import (
 )
 
 RECORD = "contract"
+LINES_REQUIRED = "请选择该采购计划的备案明细（采购内容）。"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 CONTRACT_FILE = "签订的合同文本"
 
@@ -73,16 +81,9 @@ def validate_supplier(session: Session, item: Supplier) -> None:
     item.bank_name = required_text(item.bank_name, "开户银行")
 
 
-def is_engineering(plan: ProcurementPlan) -> bool:
-    """工程类 project: at least one 采购内容 line is 工程."""
-    return any(line.catalogue_item.category is Category.works for line in plan.items)
-
-
 def _own_completed_plan(session: Session, clerk: Operator, plan_id: Any,
                         plan: ProcurementPlan | None) -> ProcurementPlan:
-    found = session.get(ProcurementPlan, plan_id) if plan_id else plan
-    if found is None or found.unit_id != clerk.unit_id:
-        raise ValidationFailed("请选择本单位的采购项目。")
+    found = own_record(session, ProcurementPlan, plan_id, clerk.unit_id, "采购项目", "plan")
     if found.status != "completed":
         raise ValidationFailed("只能选择已完成备案的采购计划。")
     return found
@@ -97,7 +98,7 @@ def prepare_migrant_account(session: Session, item: MigrantAccount,
         raise PermissionDenied("只能登记本单位项目的账户。")
     item.unit_id = clerk.unit_id
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
-    if not is_engineering(plan):
+    if not plan.is_engineering:
         raise ValidationFailed("只有工程类项目需要登记农民工工资专用账户。")
     clash = select(MigrantAccount.id).where(MigrantAccount.plan_id == plan.id,
                                             MigrantAccount.id != item.id)
@@ -114,29 +115,20 @@ def _fundings(session: Session, contract: Contract, plan: ProcurementPlan,
               wanted: dict[int, str]) -> list[ContractFunding]:
     limits = {f.spending_plan_id: f for f in session.scalars(
         select(PlanFunding).where(PlanFunding.plan_id == plan.id))}
-    chosen = {pk: text for pk, text in wanted.items() if str(text).strip() not in ("", "0")}
-    if limits and not chosen:
+    asked = chosen(wanted)
+    if limits and not asked:
         raise ValidationFailed("请填写本合同拟使用计划金额。")
-    result, total = [], Decimal("0")
-    for pk, text in chosen.items():
-        limit = limits.get(pk)
-        if limit is None:
-            raise ValidationFailed("只能使用该采购计划申请的用款计划。")
-        label = f"用款计划“{limit.spending_plan.external_no}”的本合同拟使用计划金额"
-        amount = parse_money(text, label, positive=True)
-        used = session.scalar(
-            select(func.coalesce(func.sum(ContractFunding.amount), 0))
-            .join(Contract).where(Contract.plan_id == plan.id, Contract.id != contract.id,
-                                  ContractFunding.spending_plan_id == pk)) or Decimal("0")
-        if used + amount > limit.amount:
-            raise ValidationFailed(
-                f"{label}累计{money(used + amount)}超过申请使用计划金额{money(limit.amount)}。")
-        result.append(ContractFunding(spending_plan_id=pk, amount=amount))
-        total += amount
+    held = contract_holdings(session, plan.id, contract.id) if asked else {}
+    rooms = {pk: Room(f.spending_plan.external_no, f.amount, held.get(pk, ZERO))
+             for pk, f in limits.items() if pk in asked}
+    allocated = allocate(asked, rooms, "本合同拟使用计划金额", "申请使用计划金额",
+                         ValidationFailed("只能使用该采购计划申请的用款计划。"), cumulative=True)
+    total = sum(allocated.values(), ZERO)
     if total > contract.amount:
-        raise ValidationFailed(f"本合同拟使用计划金额合计{money(total)}超过合同金额"
-                               f"{money(contract.amount)}。")
-    return result
+        raise ValidationFailed(f"本合同拟使用计划金额合计{format_money(total)}超过合同金额"
+                               f"{format_money(contract.amount)}。")
+    return [ContractFunding(spending_plan_id=pk, amount=amount)
+            for pk, amount in allocated.items()]
 
 
 @without_autoflush
@@ -151,24 +143,25 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
     ensure_editable(session, Contract, item)
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
     if not item.items or any(line.plan_id != plan.id for line in item.items):
-        raise ValidationFailed("请选择该采购计划的备案明细（采购内容）。")
+        raise NotInScope(LINES_REQUIRED, field="items")
     item.code = required_text(item.code, "合同编号", 64)
     item.name = required_text(item.name, "合同名称")
     clash = select(Contract.id).where(Contract.unit_id == clerk.unit_id,
                                       Contract.code == item.code, Contract.id != item.id)
     if session.scalar(clash):
         raise ValidationFailed(f"本单位已有合同编号“{item.code}”。")
-    if item.supplier_id is None and item.supplier is None:
-        raise ValidationFailed("请选择供应商。")
-    item.amount = parse_money(item.amount, "合同金额", positive=True)
-    item.total_amount = parse_money(item.total_amount, "合同总金额", positive=True)
+    if item.supplier_id is None or session.get(Supplier, item.supplier_id) is None:
+        raise NotInScope("请选择供应商。", field="supplier")
+    item.amount = parse_money(item.amount, "合同金额", positive=True, field="amount")
+    item.total_amount = parse_money(item.total_amount, "合同总金额", positive=True,
+                                    field="total_amount")
     if item.total_amount < item.amount:
         raise ValidationFailed("合同总金额不能小于本合同金额。")
     if not item.total_contracts or item.total_contracts < 1:
         raise ValidationFailed("项目总合同份数至少为1。")
     if item.signed_on is None or item.signed_on > business_today():
         raise ValidationFailed("请填写签订日期，且不能晚于今天。")
-    if is_engineering(plan) and not session.scalar(
+    if plan.is_engineering and not session.scalar(
             select(MigrantAccount.id).where(MigrantAccount.plan_id == plan.id)):
         raise ValidationFailed("工程类项目须先登记农民工工资专用账户。")
     new_fundings = _fundings(session, item, plan, fundings)
@@ -183,14 +176,63 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
     item.fundings = new_fundings
 
 
+def save_contract(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                  contract: Contract | None = None) -> Contract:
+    """合同备案 保存: create (``contract`` is None) or change a draft from plain input.
+
+    ``data`` holds ``plan_id``, ``items`` (ids of the plan's lines), ``supplier_id``, ``code``,
+    ``name``, ``amount``, ``signed_on``, ``total_contracts``, ``total_amount``, ``fundings``
+    ({用款计划 id: 本合同拟使用计划金额}) and ``contract_file`` (the signed file, if chosen).
+
+    :raises NotInScope: the plan or the supplier is not one to choose
+    :raises ValidationFailed: as :func:`prepare_contract`
+    """
+    fundings = dict(data.get("fundings") or {})
+    return save_record(session, Contract, contract,
+                       {k: v for k, v in data.items() if k != "fundings"},
+                       lambda item, creating: prepare_contract(
+                           session, item, actor, data.get("contract_file"), fundings, creating),
+                       missing={"items": LINES_REQUIRED})
+
+
+def save_supplier(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                  supplier: Supplier | None = None) -> Supplier:
+    """供应商 保存 by the administrator (self-registration is :mod:`accounts`).
+
+    :raises ValidationFailed: as :func:`validate_supplier`
+    """
+    return save_record(session, Supplier, supplier, data,
+                       lambda item, creating: validate_supplier(session, item))
+
+
+def save_own_supplier(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                      supplier: Supplier) -> Supplier:
+    """供应商信息: a signed-in supplier keeps its own contacts and account.
+
+    :raises PermissionDenied: for another supplier's record
+    """
+    if actor is None or actor.supplier_id != supplier.id:
+        raise PermissionDenied("只能修改本供应商的信息。")
+    return save_record(session, Supplier, supplier, data,
+                       lambda item, creating: validate_supplier(session, item))
+
+
+def save_migrant_account(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                         account: MigrantAccount | None = None) -> MigrantAccount:
+    """农民工工资专用账户 保存 for one of the unit's engineering projects.
+
+    :raises NotInScope: the project is another unit's
+    """
+    return save_record(session, MigrantAccount, account, data,
+                       lambda item, creating: prepare_migrant_account(session, item, actor))
+
+
 def file_and_announce(session: Session, record_type: str, contract: Contract,
                       actor: Operator | None) -> None:
-    """备案及公告: publish the announcement and send the filing into its chain (one commit).
+    """备案及公告: publish the announcement and send the filing into its chain (one transaction).
 
     :raises ServiceError: from the chain (e.g. an unresolvable reviewer); nothing is published
     """
-    from app.services import workflow as flow
-
     contract.announced_on = contract.announced_on or utcnow()
     flow.submit_record(session, record_type, contract, actor)
 
@@ -201,12 +243,12 @@ def _describe(contract: Contract) -> list[tuple[str, str]]:
         ("采购项目", f"{contract.plan.plan_number} {contract.plan.project_name}"),
         ("合同编号", contract.code), ("合同名称", contract.name),
         ("供应商", f"{contract.supplier.name}（{contract.supplier.credit_code}）"),
-        ("合同金额", money(contract.amount)),
+        ("合同金额", format_money(contract.amount)),
         ("签订日期", contract.signed_on.isoformat()),
         ("项目总合同份数", str(contract.total_contracts)),
-        ("合同总金额", money(contract.total_amount)),
+        ("合同总金额", format_money(contract.total_amount)),
     ]
-    rows += [(f"本合同拟使用计划金额（{f.spending_plan.external_no}）", money(f.amount))
+    rows += [(f"本合同拟使用计划金额（{f.spending_plan.external_no}）", format_money(f.amount))
              for f in contract.fundings]
     if contract.announced_on:
         rows.append(("公告时间", to_business(contract.announced_on).strftime("%Y-%m-%d %H:%M")))
@@ -216,14 +258,13 @@ def _describe(contract: Contract) -> list[tuple[str, str]]:
 def _files(contract: Contract) -> list[tuple[str, str]]:
     if not contract.file_name:
         return []
-    return [(f"{CONTRACT_FILE}：{contract.file_name}",
-             url_for("ContractView.download", pk=contract.id))]
+    return [(f"{CONTRACT_FILE}：{contract.file_name}", "file")]
 
 
 def register(registry: WorkflowRegistry) -> None:
     """Declare the contract's record type."""
-    registry.record(RecordType(RECORD, "合同备案", Contract, lambda c: {"amount": c.amount},
-                               frozenset({"amount"}), _describe, _files))
+    registry.record(RecordType(RECORD, "合同备案", Contract, {"amount": lambda c: c.amount},
+                               _describe, _files))
 
 
 def announced(session: Session) -> Any:

@@ -3,31 +3,34 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.permissions import CLERK
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
-from app.services.records import PENDING_UNIT
+from app.services.money import parse_money
+from app.services.records import (
+    clerk_of,
+    delete_record,
+    optional_text,
+    required_text,
+    save_record,
+)
 from app.timezone import business_today, utcnow
 from models import Intention, Operator
-from models.organisation import UnitKind
 
-DRAFT, PUBLISHED, WITHDRAWN = "draft", "published", "withdrawn"
-STATUS_LABELS = {DRAFT: "草稿", PUBLISHED: "已公开", WITHDRAWN: "已撤回"}
+DRAFT, PUBLISHED, WITHDRAWN = "draft", "published", "withdrawn"  # named by records.status_label
+BUSINESS = "采购意向"
 
 # 郑州市: a plan may link an intention published at least 30 and at most 90 days before.
 LINK_MIN_DAYS, LINK_MAX_DAYS = 30, 90
 LINK_MESSAGE = "所选采购意向须为本单位公开满30天且不超过90天的意向。"
 
 NAME_LIMIT, TEXT_LIMIT = 200, 2000
-MAX_AMOUNT = Decimal("9999999999999999.99")  # Numeric(18, 2)
-NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 LOCKED = {
@@ -36,67 +39,25 @@ LOCKED = {
 }
 
 
-def status_label(status: str | None) -> str:
-    """Chinese name of an intention's status."""
-    return STATUS_LABELS.get(status or "", status or "")
-
-
-def _clerk_of(actor: Operator | None) -> Operator:
-    unit = getattr(actor, "unit", None)
-    if (actor is None or actor.post_code != CLERK or unit is None
-            or unit.kind is not UnitKind.purchaser):
-        raise PermissionDenied("只有采购单位经办岗可以办理采购意向。")
-    if not unit.active:
-        raise PermissionDenied(PENDING_UNIT)
-    return actor
-
-
 def _own(item: Intention, clerk: Operator, what: str) -> None:
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied(f"只能{what}本单位的采购意向。")
 
 
-def _text(value: Any, label: str, limit: int, required: bool = True) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise ValidationFailed(f"请填写{label}。", label)
-    if len(text) > limit:
-        raise ValidationFailed(f"{label}不能超过{limit}个字。", label)
-    return text
+def parse_month(value: Any, label: str = "预计采购时间",
+                field: str | None = "expected_month") -> str:
+    """A month typed as YYYY-MM (e.g. 2026-12), checked to be a real month.
 
-
-def parse_amount(value: Any, label: str = "预算金额") -> Decimal:
-    """A money amount typed by a person: a plain number above 0 with at most two decimals."""
-    text = str(value if value is not None else "").strip().replace(",", "")
-    if not text:
-        raise ValidationFailed(f"请填写{label}。", label)
-    if not NUMBER.match(text):
-        raise ValidationFailed(f"{label}必须是数字，如 150000.00。", label)
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only numbers
-        raise ValidationFailed(f"{label}必须是数字，如 150000.00。", label) from exc
-    if amount <= 0:
-        raise ValidationFailed(f"{label}必须大于0。", label)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed(f"{label}最多保留两位小数。", label)
-    if amount > MAX_AMOUNT:
-        raise ValidationFailed(f"{label}超出允许的范围。", label)
-    return amount.quantize(Decimal("0.01"))
-
-
-def parse_month(value: Any, label: str = "预计采购时间") -> str:
-    """A month typed as YYYY-MM (e.g. 2026-12), checked to be a real month."""
-    text = str(value or "").strip()
-    if not text:
-        raise ValidationFailed(f"请填写{label}。", label)
+    :raises ValidationFailed: naming ``label`` and ``field``
+    """
+    text = required_text(None if value is None else str(value), label, field=field)
     match = MONTH.match(text)
     if match is None:
-        raise ValidationFailed(f"{label}格式应为“年-月”，如 2026-12。", label)
+        raise ValidationFailed(f"{label}格式应为“年-月”，如 2026-12。", field)
     try:
         date(int(match.group(1)), int(match.group(2)), 1)
     except ValueError as exc:
-        raise ValidationFailed(f"{label}不是有效的月份。", label) from exc
+        raise ValidationFailed(f"{label}不是有效的月份。", field) from exc
     return text
 
 
@@ -115,7 +76,7 @@ def prepare_intention(session: Session, item: Intention, actor: Operator | None,
     :raises ValidationFailed: naming the field that is missing or wrong, or when the intention
         is already published or withdrawn
     """
-    clerk = _clerk_of(actor)
+    clerk = clerk_of(actor, BUSINESS)
     if creating:
         item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, DRAFT
         item.published_on, item.withdrawn_on, item.withdraw_reason = None, None, ""
@@ -124,47 +85,63 @@ def prepare_intention(session: Session, item: Intention, actor: Operator | None,
         stored = _stored_status(session, item)
         if stored in LOCKED:
             raise ValidationFailed(LOCKED[stored][0])
-    item.project_name = _text(item.project_name, "采购项目名称", NAME_LIMIT)
-    item.demand_summary = _text(item.demand_summary, "采购需求概况", TEXT_LIMIT)
-    item.budget_amount = parse_amount(item.budget_amount)
+    item.project_name = required_text(item.project_name, "采购项目名称", NAME_LIMIT,
+                                      field="project_name")
+    item.demand_summary = required_text(item.demand_summary, "采购需求概况", TEXT_LIMIT,
+                                        field="demand_summary")
+    item.budget_amount = parse_money(item.budget_amount, "预算金额", positive=True,
+                                     field="budget_amount")
     item.expected_month = parse_month(item.expected_month)
-    item.remark = _text(item.remark, "备注", TEXT_LIMIT, required=False)
+    item.remark = optional_text(item.remark, "备注", TEXT_LIMIT, field="remark")
 
 
 def validate_delete(session: Session, item: Intention, actor: Operator | None) -> None:
     """Only a draft of the clerk's own unit may be deleted; published ones are withdrawn."""
-    _own(item, _clerk_of(actor), "删除")
+    _own(item, clerk_of(actor, BUSINESS), "删除")
     stored = _stored_status(session, item)
     if stored in LOCKED:
         raise ValidationFailed(LOCKED[stored][1])
 
 
+def save_intention(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                   intention: Intention | None = None) -> Intention:
+    """采购意向 保存 (a draft) from plain input.
+
+    :raises ValidationFailed: as :func:`prepare_intention`
+    """
+    return save_record(session, Intention, intention, data, lambda item, creating:
+                       prepare_intention(session, item, actor, creating=creating))
+
+
+def delete_intention(session: Session, actor: Operator | None, intention: Intention) -> None:
+    """删除 a draft intention of the clerk's unit."""
+    delete_record(session, intention, lambda item: validate_delete(session, item, actor))
+
 def publish_intention(session: Session, item: Intention, actor: Operator | None) -> None:
-    """公开: stamp today's date in Asia/Shanghai; commits.
+    """公开: stamp today's date in Asia/Shanghai.
 
     :raises ValidationFailed: unless the intention is a draft
     """
-    _own(item, _clerk_of(actor), "公开")
+    _own(item, clerk_of(actor, BUSINESS), "公开")
     if item.status == PUBLISHED:
         raise ValidationFailed("该采购意向已公开。")
     if item.status != DRAFT:
         raise ValidationFailed("已撤回的采购意向不能再次公开。")
     item.status, item.published_on = PUBLISHED, business_today()
-    session.commit()
 
 
 def retract_intention(session: Session, item: Intention, actor: Operator | None,
                       reason: Any) -> None:
-    """撤回 a published intention with a reason; the record stays; commits.
+    """撤回 a published intention with a reason; the record stays.
 
     :raises ValidationFailed: unless the intention is published and a reason is given
     """
-    _own(item, _clerk_of(actor), "撤回")
+    _own(item, clerk_of(actor, BUSINESS), "撤回")
     if item.status != PUBLISHED:
         raise ValidationFailed("只有已公开的采购意向可以撤回。")
-    text = _text(reason, "撤回原因", TEXT_LIMIT)
+    text = required_text(None if reason is None else str(reason), "撤回原因", TEXT_LIMIT,
+                         field="reason")
     item.status, item.withdrawn_on, item.withdraw_reason = WITHDRAWN, utcnow(), text
-    session.commit()
 
 
 def _window(today: date) -> tuple[date, date]:

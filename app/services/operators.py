@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,7 +18,8 @@ from app.permissions import (
     UNIT_OPERATOR_POSTS,
 )
 from app.services.base import without_autoflush
-from app.services.errors import PermissionDenied, ValidationFailed
+from app.services.errors import NotInScope, PermissionDenied, ValidationFailed
+from app.services.records import delete_record, save_record
 from models import Operator, Post, Unit
 
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
@@ -46,6 +49,16 @@ def generate_username(session: Session, unit: Unit) -> str:
     while f"{unit.code}{number:03d}" in taken:
         number += 1
     return f"{unit.code}{number:03d}"
+
+
+def change_contact(session: Session, operator: Operator, name: str | None,
+                   phone: str | None) -> None:
+    """个人信息: a person changes their own name and mobile phone.
+
+    :raises ValidationFailed: as :func:`validate_contact`
+    """
+    operator.first_name, operator.phone = name or "", phone or ""
+    validate_contact(operator)
 
 
 def validate_contact(item: Operator) -> None:
@@ -87,7 +100,7 @@ def prepare_operator(
         item.active = True
     for unit_role in item.unit_roles:
         if unit_role.unit_id != item.unit_id:
-            raise ValidationFailed(f"角色“{unit_role.name}”不属于本单位。", "unit_roles")
+            raise NotInScope(f"角色“{unit_role.name}”不属于本单位。", "unit_roles")
     if actor is not None and item.id == actor.id and not item.active:
         raise ValidationFailed("不能停用自己的账号。", "active")
     if creating:
@@ -95,10 +108,11 @@ def prepare_operator(
 
 
 def _complete_admin_choice(session: Session, item: Operator) -> None:
-    post = item.post or (session.get(Post, item.post_id) if item.post_id else None)
+    # Ids, not the relationships: a form or REST body names its choice by id.
+    post = session.get(Post, item.post_id) if item.post_id else item.post
     if post is None:
         raise ValidationFailed("请选择岗位。", "post")
-    unit = item.unit or (session.get(Unit, item.unit_id) if item.unit_id else None)
+    unit = session.get(Unit, item.unit_id) if item.unit_id else item.unit
     spec = POSTS_BY_CODE.get(post.code)
     if unit is None and post.code != SYS_ADMIN:
         raise ValidationFailed("请选择所属单位。", "unit")
@@ -117,7 +131,7 @@ def _complete_unit_admin_choice(session: Session, item: Operator, actor: Operato
         raise PermissionDenied("您的账号未关联单位，不能管理操作人员。")
     if item.id is not None and item.unit_id != actor.unit_id:
         raise PermissionDenied("只能管理本单位的操作人员。")
-    current = item.post or (session.get(Post, item.post_id) if item.post_id else None)
+    current = session.get(Post, item.post_id) if item.post_id else item.post
     if item.id is not None and current is not None and current.code not in UNIT_OPERATOR_POSTS:
         raise PermissionDenied(f"岗位为“{current.name}”的人员只能由系统管理员维护。")
     item.unit_id = actor.unit_id
@@ -132,8 +146,9 @@ def _complete_new_account(session: Session, item: Operator) -> None:
             raise ValidationFailed("登录账号只能由字母、数字、下划线、点或连字符组成，3至64位。")
         if session.scalar(select(Operator.id).where(Operator.username == item.username)):
             raise ValidationFailed(f"登录账号“{item.username}”已存在。")
-    elif item.unit is not None:
-        item.username = generate_username(session, item.unit)
+    elif item.unit_id is not None or item.unit is not None:
+        item.username = generate_username(session, session.get(Unit, item.unit_id)
+                                          if item.unit_id else item.unit)
     else:
         raise ValidationFailed("请填写登录账号。")
     # FAB requires a unique e-mail; operators sign in with their account, so a reserved
@@ -199,3 +214,21 @@ def create_operator(
     prepare_operator(session, item, actor, creating=True)
     session.add(item)
     return item
+
+
+def save_operator(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                  operator: Operator | None = None) -> Operator:
+    """操作人员管理 / 全部人员 保存; a new operator's ``password`` is the plain initial one.
+
+    :raises PermissionDenied: when the actor may not manage this operator
+    :raises NotInScope: a role of another unit
+    :raises ValidationFailed: as :func:`prepare_operator`
+    """
+    return save_record(session, Operator, operator, data, lambda item, creating:
+                       prepare_operator(session, item, actor, creating=creating))
+
+
+def delete_operator(session: Session, actor: Operator | None, operator: Operator) -> None:
+    """删除 an operator the actor manages (never oneself)."""
+    delete_record(session, operator,
+                  lambda item: validate_operator_delete(session, item, actor))

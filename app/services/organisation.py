@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.services.base import without_autoflush
 from app.services.errors import ValidationFailed
+from app.services.records import delete_record, save_record
 from models import Operator, Region, Unit, UnitKind, division_competent
 
 REGION_CODE = re.compile(r"^[a-z][a-z0-9]{0,15}$")
@@ -175,3 +178,43 @@ def _current_owner(session: Session, competent: Unit, division: Unit) -> Unit | 
         )
     )
     return session.get(Unit, owner_id) if owner_id else None
+
+
+def save_region(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                region: Region | None = None) -> Region:
+    """区划管理 保存.
+
+    :raises ValidationFailed: as :func:`validate_region`
+    """
+    return save_record(session, Region, region, data,
+                       lambda item, creating: validate_region(session, item))
+
+
+def delete_region(session: Session, actor: Operator | None, region: Region) -> None:
+    """删除 a region nothing belongs to."""
+    delete_record(session, region, lambda item: validate_region_delete(session, item))
+
+
+def save_unit(session: Session, actor: Operator | None, data: Mapping[str, Any],
+              unit: Unit | None = None) -> Unit:
+    """单位管理 保存.
+
+    :raises ValidationFailed: as :func:`validate_unit`
+    """
+    return save_record(session, Unit, unit, data,
+                       lambda item, creating: validate_unit(session, item))
+
+
+def delete_unit(session: Session, actor: Operator | None, unit: Unit) -> None:
+    """删除 a unit nothing refers to."""
+    delete_record(session, unit, lambda item: validate_unit_delete(session, item))
+
+
+def save_division(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                  division: Unit | None = None) -> Unit:
+    """业务处室分管 保存: the competent departments a division is responsible for.
+
+    :raises ValidationFailed: as :func:`validate_division`
+    """
+    return save_record(session, Unit, division, data,
+                       lambda item, creating: validate_division(session, item))

@@ -6,7 +6,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -71,14 +71,14 @@ def enqueue(session: Session, topic: str, key: str, payload: dict[str, Any]) -> 
 DELIVERY_ERRORS = (OSError, RuntimeError, urllib.error.URLError)
 
 
-def attempt_each(session: Session, due: list[Any], send: Callable[[Any], None], now: datetime,
-                 max_attempts: int, cap_minutes: int) -> tuple[int, int]:
+def attempt_each(due: list[Any], send: Callable[[Any], None], now: datetime,
+                 max_attempts: int, cap_minutes: int) -> Iterator[bool]:
     """Try to send each due row once: delivered, or retried after 2, 4, 8… minutes (capped)
-    and failed after ``max_attempts``. Commits per row; returns (delivered, failed).
+    and failed after ``max_attempts``. Yields after each row whether it was delivered, so that
+    the runner commits every attempt apart (a crash later does not send it again).
 
     A row has ``status``, ``attempts``, ``last_error``, ``next_attempt_on`` and ``delivered_on``.
     """
-    delivered = failed = 0
     for row in due:
         try:
             send(row)
@@ -89,17 +89,15 @@ def attempt_each(session: Session, due: list[Any], send: Callable[[Any], None], 
             if row.attempts >= max_attempts:
                 row.status = "failed"
             log.warning("投递失败（%s %s）：%s", type(row).__name__, row.id, exc)
-            failed += 1
+            yield False
         else:
             row.status, row.delivered_on, row.last_error = "delivered", now, ""
-            delivered += 1
-        session.commit()
-    return delivered, failed
+            yield True
 
 
 def deliver_pending(session: Session, transport: Transport | None = None,
-                    now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
-    """Try every due message once; returns (delivered, failed). Commits per message."""
+                    now: datetime | None = None, limit: int = 100) -> Iterator[bool]:
+    """Try every due message once, yielding whether each was delivered (:func:`attempt_each`)."""
     transport = transport or default_transport()
     now = now or utcnow()
     due = list(session.scalars(
@@ -107,5 +105,5 @@ def deliver_pending(session: Session, transport: Transport | None = None,
                                     OutboxMessage.next_attempt_on <= now)
         .order_by(OutboxMessage.id).limit(limit)))
     return attempt_each(
-        session, due, lambda message: transport.send(message.topic, json.loads(message.payload)),
+        due, lambda message: transport.send(message.topic, json.loads(message.payload)),
         now, MAX_ATTEMPTS, cap_minutes=24 * 60)

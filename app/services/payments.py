@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.services.base import without_autoflush
-from app.services.contracts import is_engineering
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import NotEditable, NotFound, ValidationFailed
+from app.services.ledger import requested_for
+from app.services.money import ZERO, format_money, parse_money
 from app.services.outbox import enqueue
-from app.services.plans import parse_money
-from app.services.records import claim, clerk_of, money
+from app.services.records import (
+    claim,
+    clerk_of,
+    delete_record,
+    own_record,
+    save_record,
+)
 from app.timezone import business_today, utcnow
 from models import (
     Contract,
@@ -25,21 +31,8 @@ from models import (
     PaymentEvent,
 )
 
-COUNTED = ("sent", "paid")  # applications that count as 已申请支付金额
 EVENT_KINDS = {"paid": "已支付", "returned": "退回", "refunded": "退款"}
 TOPIC = "payment_application"
-
-
-def requested_for(session: Session, contract_id: int, spending_plan_id: int | None,
-                  exclude: int | None = None) -> Decimal:
-    """已申请支付金额 of a contract on one 用款计划 (sent or paid applications)."""
-    query = select(func.coalesce(func.sum(PaymentApplication.amount), 0)).where(
-        PaymentApplication.contract_id == contract_id,
-        PaymentApplication.spending_plan_id == spending_plan_id,
-        PaymentApplication.status.in_(COUNTED))
-    if exclude is not None:
-        query = query.where(PaymentApplication.id != exclude)
-    return Decimal(str(session.scalar(query) or 0)).quantize(Decimal("0.01"))
 
 
 @without_autoflush
@@ -52,13 +45,11 @@ def prepare_payment(session: Session, item: PaymentApplication, actor: Operator 
     clerk = claim(item, actor, creating)
     if item.status != "draft":
         raise ValidationFailed("支付申请已发送，不能修改。")
-    contract = session.get(Contract, item.contract_id) if item.contract_id else item.contract
-    if contract is None or contract.unit_id != clerk.unit_id:
-        raise ValidationFailed("请选择本单位的合同。")
+    contract = own_record(session, Contract, item.contract_id, clerk.unit_id, "合同", "contract")
     if contract.status not in ("in_review", "completed"):
         raise ValidationFailed("合同须先备案及公告，才能申请支付。")
     item.contract = contract
-    item.amount = parse_money(item.amount, "本次申请支付金额", positive=True)
+    item.amount = parse_money(item.amount, "本次申请支付金额", positive=True, field="amount")
     fundings = {f.spending_plan_id: f for f in contract.fundings}
     if fundings:
         funding = fundings.get(item.spending_plan_id or (item.spending_plan.id
@@ -69,17 +60,43 @@ def prepare_payment(session: Session, item: PaymentApplication, actor: Operator 
         done = requested_for(session, contract.id, funding.spending_plan_id, item.id)
         if done + item.amount > funding.amount:
             raise ValidationFailed(
-                f"本次申请支付金额{money(item.amount)}加已申请支付金额{money(done)}超过"
-                f"本合同拟使用用款计划金额{money(funding.amount)}。")
+                f"本次申请支付金额{format_money(item.amount)}加已申请支付金额{format_money(done)}超过"
+                f"本合同拟使用用款计划金额{format_money(funding.amount)}。")
     else:
         item.spending_plan_id = None
         done = requested_for(session, contract.id, None, item.id)
         if done + item.amount > contract.amount:
-            raise ValidationFailed(f"本次申请支付金额{money(item.amount)}加已申请支付金额"
-                                   f"{money(done)}超过合同金额{money(contract.amount)}。")
-    if item.pay_to_migrant and not is_engineering(contract.plan):
+            raise ValidationFailed(f"本次申请支付金额{format_money(item.amount)}加已申请支付金额"
+                                   f"{format_money(done)}超过合同金额{format_money(contract.amount)}。")
+    if item.pay_to_migrant and not contract.plan.is_engineering:
         raise ValidationFailed("只有工程类项目可以支付到农民工工资专用账户。")
 
+
+def validate_payment_delete(item: PaymentApplication, actor: Operator | None) -> None:
+    """Only the unit's own draft may be deleted.
+
+    :raises ValidationFailed: once the application was sent
+    """
+    claim(item, actor, creating=False)
+    if item.status != "draft":
+        raise NotEditable("已发送的支付申请不能删除。")
+
+
+def save_payment(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                 payment: PaymentApplication | None = None) -> PaymentApplication:
+    """资金支付申请 保存 (a draft) from plain input.
+
+    :raises NotInScope: the contract is another unit's
+    :raises ValidationFailed: over the bound, or a 用款计划 the contract does not use
+    """
+    return save_record(session, PaymentApplication, payment, data, lambda item, creating:
+                       prepare_payment(session, item, actor, creating))
+
+
+def delete_payment(session: Session, actor: Operator | None,
+                   payment: PaymentApplication) -> None:
+    """删除 a draft payment application of the clerk's unit."""
+    delete_record(session, payment, lambda item: validate_payment_delete(item, actor))
 
 def _payee(session: Session, item: PaymentApplication) -> tuple[str, str, str]:
     if item.pay_to_migrant:
@@ -107,7 +124,6 @@ def send_payment(session: Session, item: PaymentApplication, actor: Operator | N
     item.status, item.sent_on = "sent", utcnow()
     item.application_no = f"ZF{business_today():%Y%m%d}{item.id:06d}"
     enqueue(session, TOPIC, item.application_no, payment_message(item))
-    session.commit()
 
 
 def payment_message(item: PaymentApplication) -> dict[str, Any]:
@@ -149,9 +165,9 @@ def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
     kind = str(data.get("kind") or "")
     if kind not in EVENT_KINDS:
         raise ValidationFailed("kind 只能是 paid、returned 或 refunded。")
-    amount = parse_money(data.get("amount"), "金额", positive=True)
-    paid = sum((e.amount for e in item.events if e.kind == "paid"), Decimal("0"))
-    refunded = sum((e.amount for e in item.events if e.kind == "refunded"), Decimal("0"))
+    amount = parse_money(data.get("amount"), "金额", positive=True, field="amount")
+    paid = sum((e.amount for e in item.events if e.kind == "paid"), ZERO)
+    refunded = sum((e.amount for e in item.events if e.kind == "refunded"), ZERO)
     if kind == "paid" and paid - refunded + amount > item.amount:
         raise ValidationFailed("支付金额超过申请金额。")
     if kind == "refunded" and amount > paid - refunded:
@@ -163,28 +179,4 @@ def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
     session.add(PaymentEvent(event_id=event_id, application=item, kind=kind, amount=amount,
                              event_date=event_date, voucher=str(data.get("voucher") or "")[:64]))
     item.status = {"paid": "paid", "returned": "returned"}.get(kind, item.status)
-    session.commit()
     return CallbackResult(False, item.status)
-
-
-def paid_totals(session: Session, spending_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """(已申请支付金额, 实际已支付) per 用款计划, in two grouped queries."""
-    requested = dict(session.execute(
-        select(PaymentApplication.spending_plan_id, func.sum(PaymentApplication.amount))
-        .where(PaymentApplication.spending_plan_id.in_(spending_ids),
-               PaymentApplication.status.in_(COUNTED))
-        .group_by(PaymentApplication.spending_plan_id)).all())
-    paid_rows = session.execute(
-        select(PaymentApplication.spending_plan_id, PaymentEvent.kind,
-               func.sum(PaymentEvent.amount))
-        .join(PaymentEvent.application)
-        .where(PaymentApplication.spending_plan_id.in_(spending_ids),
-               PaymentEvent.kind.in_(("paid", "refunded")))
-        .group_by(PaymentApplication.spending_plan_id, PaymentEvent.kind)).all()
-    paid: dict[int, Decimal] = {}
-    for pk, kind, total in paid_rows:
-        value = Decimal(str(total))
-        paid[pk] = paid.get(pk, Decimal("0")) + (value if kind == "paid" else -value)
-    return {pk: (Decimal(str(requested.get(pk) or 0)).quantize(Decimal("0.01")),
-                 paid.get(pk, Decimal("0")).quantize(Decimal("0.01"))) for pk in spending_ids}
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -12,12 +13,21 @@ from sqlalchemy.orm import Session, object_session
 from werkzeug.datastructures import FileStorage
 
 from app.permissions import INTERNAL_REVIEWER
-from app.services.errors import ValidationFailed
+from app.services.errors import NotEditable, NotInScope, ValidationFailed
 from app.services.files import store_upload
+from app.services.intentions import check_linkable
+from app.services.ledger import Room, allocate, chosen, requested_amounts
+from app.services.money import ZERO, format_money, optional_money, parse_money
 from app.services.plan_numbers import assign_plan_number, main_method
-from app.services.records import EDITABLE, clerk_of, money, status_label
+from app.services.records import (
+    EDITABLE,
+    clerk_of,
+    delete_record,
+    save_record,
+    status_label,
+)
 from app.services.workflow import has_assignee
-from app.services.workflow_registry import RecordType, WorkflowRegistry
+from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
 from models import (
     CatalogueItem,
@@ -36,7 +46,6 @@ from models import (
 RECORD = "procurement_plan"
 LINKED_REGION = "zz"  # 郑州市 files plans against its published intentions
 STANDARD_METHODS = (Method.open_tender, Method.online_mall, Method.agreement)
-CENT = Decimal("0.01")
 
 
 @dataclass
@@ -74,21 +83,10 @@ def plain_number(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
-def parse_money(value: Any, label: str, positive: bool = False) -> Decimal:
-    """A Decimal amount with at most two decimals.
-
-    :raises ValidationFailed: naming ``label`` when it is not an amount
-    """
-    text = str(value if value is not None else "").replace(",", "").strip() or "0"
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise ValidationFailed(f"{label}必须是金额数字。") from exc
-    if not amount.is_finite() or amount != amount.quantize(CENT) or abs(amount) >= Decimal("1e16"):
-        raise ValidationFailed(f"{label}最多保留两位小数。")
-    if amount < 0 or (positive and amount == 0):
-        raise ValidationFailed(f"{label}必须大于0。" if positive else f"{label}不能为负数。")
-    return amount.quantize(CENT)
+def _zero_if_blank(value: Any, label: str) -> Decimal:
+    """财政资金 and 自有资金: a field left empty is 0."""
+    amount = optional_money(value, label)
+    return ZERO if amount is None else amount
 
 
 def _enum(enum: type, value: str, label: str) -> Any:
@@ -96,13 +94,6 @@ def _enum(enum: type, value: str, label: str) -> Any:
         return enum[value]
     except KeyError as exc:
         raise ValidationFailed(f"请选择{label}。") from exc
-
-
-def requested_amounts(session: Session, ids: list[int]) -> dict[int, Decimal]:
-    """Amounts of the given 用款计划 already requested by filed (in review or completed) plans."""
-    from app.services.spending_plans import amounts
-
-    return {pk: row.requested for pk, row in amounts(session, ids).items()}
 
 
 def _items(session: Session, data: PlanInput) -> list[PlanItem]:
@@ -166,31 +157,26 @@ def _default_organisation(catalogue: CatalogueItem, amount: Decimal, chosen: str
 
 def _fundings(session: Session, data: PlanInput, unit_id: int, fiscal: Decimal
               ) -> list[PlanFunding]:
-    chosen = {pk: text for pk, text in data.fundings.items() if str(text).strip() not in ("", "0")}
-    if not chosen:
+    asked = chosen(data.fundings)
+    if not asked:
         raise ValidationFailed(
             "资金来源为用款计划时，请至少选择一个用款计划并填写本次申请使用金额。")
     # Locked like the importer locks them, so a concurrent import cannot lower an amount
     # this plan is about to use.
-    query = select(SpendingPlan).where(SpendingPlan.id.in_(chosen),
+    query = select(SpendingPlan).where(SpendingPlan.id.in_(asked),
                                        SpendingPlan.unit_id == unit_id).with_for_update()
     plans = {p.id: p for p in session.scalars(query)}
-    requested = requested_amounts(session, list(plans))
-    fundings, total = [], Decimal("0")
-    for pk, text in chosen.items():
-        spending = plans.get(pk)
-        if spending is None:
-            raise ValidationFailed("只能选择本单位的用款计划。")
-        label = f"用款计划“{spending.external_no}”的本次申请使用金额"
-        amount = parse_money(text, label, positive=True)
-        available = spending.plan_amount - requested.get(pk, Decimal("0"))
-        if amount > available:
-            raise ValidationFailed(f"{label}{money(amount)}超过拟可用金额{money(available)}。")
-        fundings.append(PlanFunding(spending_plan=spending, amount=amount))
-        total += amount
+    requested = requested_amounts(session, plans)
+    rooms = {pk: Room(p.external_no, p.plan_amount, requested.get(pk, ZERO))
+             for pk, p in plans.items()}
+    allocated = allocate(asked, rooms, "本次申请使用金额", "拟可用金额",
+                         NotInScope("只能选择本单位的用款计划。", field="fundings"))
+    fundings = [PlanFunding(spending_plan=plans[pk], amount=amount)
+                for pk, amount in allocated.items()]
+    total = sum(allocated.values(), ZERO)
     if total != fiscal:
-        raise ValidationFailed(f"财政资金{money(fiscal)}须等于各用款计划本次申请使用金额之和"
-                               f"{money(total)}。")
+        raise ValidationFailed(f"财政资金{format_money(fiscal)}须等于各用款计划本次申请使用金额之和"
+                               f"{format_money(total)}。")
     return fundings
 
 
@@ -204,15 +190,15 @@ def validate_plan(session: Session, actor: Operator, data: PlanInput,
     if plan is not None and plan.status not in EDITABLE:
         raise ValidationFailed(f"当前状态为“{status_label(plan.status)}”，不能修改。")
     source = _enum(FundSource, data.fund_source, "资金来源")
-    fiscal = parse_money(data.fiscal_amount, "财政资金")
-    own = parse_money(data.own_amount, "自有资金")
+    fiscal = _zero_if_blank(data.fiscal_amount, "财政资金")
+    own = _zero_if_blank(data.own_amount, "自有资金")
     if source is FundSource.other and fiscal:
         raise ValidationFailed("资金来源为其它资金时，财政资金须为0。")
     items = _items(session, data)
     item_total = sum((i.amount for i in items), Decimal("0"))
     if fiscal + own != item_total or item_total == 0:
-        raise ValidationFailed(f"本次采购总金额（财政资金+自有资金）{money(fiscal + own)}须等于"
-                               f"采购内容金额合计{money(item_total)}。")
+        raise ValidationFailed(f"本次采购总金额（财政资金+自有资金）{format_money(fiscal + own)}"
+                               f"须等于采购内容金额合计{format_money(item_total)}。")
     fundings = (_fundings(session, data, clerk.unit_id, fiscal)
                 if source is FundSource.spending_plan else [])
     values: dict[str, Any] = {
@@ -230,8 +216,6 @@ def validate_plan(session: Session, actor: Operator, data: PlanInput,
 
 
 def _linking(session: Session, clerk: Operator, data: PlanInput, today: date) -> dict[str, Any]:
-    from app.services.intentions import check_linkable
-
     if data.linked is None:
         raise ValidationFailed("请选择是否关联采购意向。")
     if data.linked:
@@ -248,11 +232,10 @@ def _linking(session: Session, clerk: Operator, data: PlanInput, today: date) ->
 
 def save_plan(session: Session, actor: Operator, data: PlanInput,
               uploads: dict[str, FileStorage | None], plan: ProcurementPlan | None = None,
-              today: date | None = None, commit: bool = True) -> ProcurementPlan:
+              today: date | None = None) -> ProcurementPlan:
     """保存: validate, store the proofs, write the plan with its items and funding.
 
     :param uploads: ``import_proof`` (进口产品证明材料) and ``unlinked_proof`` (不关联意向说明)
-    :param commit: ``False`` for 保存并提交, so that a refused submission saves nothing either
     :raises ValidationFailed: on the first broken rule, with nothing changed
     """
     values = validate_plan(session, actor, data, plan, today)
@@ -267,10 +250,7 @@ def save_plan(session: Session, actor: Operator, data: PlanInput,
     for key, value in {**values, **proofs}.items():
         setattr(target, key, value)
     session.add(target)
-    if commit:
-        session.commit()
-    else:
-        session.flush()
+    session.flush()
     return target
 
 
@@ -289,23 +269,24 @@ def _proofs(values: dict[str, Any], uploads: dict[str, FileStorage | None],
     return stored
 
 
-def workflow_fields(plan: ProcurementPlan) -> dict[str, Any]:
-    """What the chain's conditions read (see workflows.yaml, workflow ``plan``)."""
-    unit = plan.unit
-    return {
-        "region": unit.region.code,
-        "linked": bool(plan.linked),
-        "has_imports": plan.has_imports,
-        "methods": sorted({item.method.value for item in plan.items}),
-        "competent_review": plan.competent_review,
-        "is_subordinate": unit.parent_id is not None,
-        "has_internal_reviewer": has_assignee(object_session(plan), unit, INTERNAL_REVIEWER),
-        "total_amount": plan.total_amount,
-    }
+def _has_internal_reviewer(plan: ProcurementPlan) -> bool:
+    session = object_session(plan)
+    if session is None:
+        raise RuntimeError("a plan read by its chain belongs to a session")
+    return has_assignee(session, plan.unit, INTERNAL_REVIEWER)
 
 
-FIELD_NAMES = frozenset({"region", "linked", "has_imports", "methods", "competent_review",
-                         "is_subordinate", "has_internal_reviewer", "total_amount"})
+# What the chain's conditions read (see workflows.yaml, workflow ``plan``).
+WORKFLOW_FIELDS: dict[str, Accessor] = {
+    "region": lambda plan: plan.unit.region.code,
+    "linked": lambda plan: bool(plan.linked),
+    "has_imports": lambda plan: plan.has_imports,
+    "methods": lambda plan: sorted({item.method.value for item in plan.items}),
+    "competent_review": lambda plan: plan.competent_review,
+    "is_subordinate": lambda plan: plan.unit.parent_id is not None,
+    "has_internal_reviewer": _has_internal_reviewer,
+    "total_amount": lambda plan: plan.total_amount,
+}
 
 
 def _describe(plan: ProcurementPlan) -> list[tuple[str, str]]:
@@ -313,9 +294,9 @@ def _describe(plan: ProcurementPlan) -> list[tuple[str, str]]:
         ("申请单位", plan.unit.name),
         ("项目名称", plan.project_name),
         ("资金来源", plan.fund_source.value),
-        ("财政资金", money(plan.fiscal_amount)),
-        ("自有资金", money(plan.own_amount)),
-        ("本次采购总金额", money(plan.total_amount)),
+        ("财政资金", format_money(plan.fiscal_amount)),
+        ("自有资金", format_money(plan.own_amount)),
+        ("本次采购总金额", format_money(plan.total_amount)),
         ("是否有进口产品", "是" if plan.has_imports else "否"),
     ]
     if plan.linked is not None:
@@ -329,13 +310,13 @@ def _describe(plan: ProcurementPlan) -> list[tuple[str, str]]:
         rows.append(("审核流程（主管部门审核）", "是" if plan.competent_review else "否"))
     for n, item in enumerate(plan.items, start=1):
         parts = [item.catalogue_item.name, f"数量{plain_number(item.quantity)}",
-                 money(item.amount), item.method.value, item.organisation.value]
+                 format_money(item.amount), item.method.value, item.organisation.value]
         if item.method_reason:
             parts.append(f"原因：{item.method_reason}")
         rows.append((f"采购内容{n}", "｜".join(parts)))
     for funding in plan.fundings:
         rows.append(("用款计划", f"{funding.spending_plan.external_no} "
-                     f"{funding.spending_plan.name}：本次申请使用{money(funding.amount)}"))
+                     f"{funding.spending_plan.name}：本次申请使用{format_money(funding.amount)}"))
     rows.append(("经办人", plan.created_by.first_name))
     rows.append(("填报时间", to_business(plan.created_on).strftime("%Y-%m-%d %H:%M")))
     if plan.plan_number:
@@ -344,15 +325,12 @@ def _describe(plan: ProcurementPlan) -> list[tuple[str, str]]:
 
 
 def _attachments(plan: ProcurementPlan) -> list[tuple[str, str]]:
-    from flask import url_for
-
     files = []
     kinds = (("import_proof", "进口产品证明材料"), ("unlinked_proof", "不关联意向说明材料"))
     for kind, label in kinds:
         name = getattr(plan, f"{kind}_name")
         if name:
-            url = url_for("ProcurementPlanView.download", pk=plan.id, kind=kind)
-            files.append((f"{label}：{name}", url))
+            files.append((f"{label}：{name}", kind))
     return files
 
 
@@ -362,8 +340,8 @@ def _generate_number(session: Session, plan: Any) -> None:
 
 def register(registry: WorkflowRegistry) -> None:
     """Declare the plan's record type and the number hook its chain names."""
-    registry.record(RecordType(RECORD, "采购计划备案", ProcurementPlan, workflow_fields,
-                               FIELD_NAMES, _describe, _attachments))
+    registry.record(RecordType(RECORD, "采购计划备案", ProcurementPlan, WORKFLOW_FIELDS,
+                               _describe, _attachments))
     registry.hook("generate_plan_number", _generate_number)
 
 
@@ -376,7 +354,26 @@ def validate_catalogue_item(session: Session, item: CatalogueItem) -> None:
                                            CatalogueItem.id != item.id)
     if session.scalar(clash):
         raise ValidationFailed(f"品目编码“{item.code}”已存在。")
-    for label, value in (("网上商城数额上限", item.mall_limit),
-                         ("集中采购数额标准", item.centralised_limit)):
-        if value is not None and value < 0:
-            raise ValidationFailed(f"{label}不能为负数。")
+    item.mall_limit = optional_money(item.mall_limit, "网上商城数额上限", field="mall_limit")
+    item.centralised_limit = optional_money(item.centralised_limit, "集中采购数额标准",
+                                            field="centralised_limit")
+
+
+def save_catalogue_item(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                        item: CatalogueItem | None = None) -> CatalogueItem:
+    """品目管理 保存.
+
+    :raises ValidationFailed: as :func:`validate_catalogue_item`
+    """
+    return save_record(session, CatalogueItem, item, data,
+                       lambda record, creating: validate_catalogue_item(session, record))
+
+
+def delete_plan(session: Session, actor: Operator | None, plan: ProcurementPlan) -> None:
+    """删除 a never-submitted plan of the clerk's unit (a submitted one keeps its history)."""
+    def check(item: ProcurementPlan) -> None:
+        clerk = clerk_of(actor)
+        if item.unit_id != clerk.unit_id or item.status != "draft":
+            raise NotEditable("已提交过的采购计划不能删除，审批记录须完整保留。")
+
+    delete_record(session, plan, check)

@@ -2,57 +2,88 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from app.permissions import CLERK
-from app.services.errors import PermissionDenied, ValidationFailed
-from models import Operator
+from app.services.errors import NotEditable, NotInScope, PermissionDenied, ValidationFailed
+from models import Operator, UnitKind
 from workflow import Status
 from workflow.engine import STATUS_LABELS
 
 EDITABLE = {Status.draft.value, Status.returned.value, Status.withdrawn.value}
 
 
-def money(value: Decimal | None) -> str:
-    """An amount as people read it: 1,234,567.80 元."""
-    return "" if value is None else f"{value:,.2f} 元"
+# Every status a record shows: the workflow's, and 已公开 of a 采购意向.
+STATUS_NAMES = {status.value: label for status, label in STATUS_LABELS.items()} | {
+    "published": "已公开"}
 
 
-def status_label(status: str) -> str:
-    """Chinese name of a workflow status."""
-    return STATUS_LABELS[Status(status)]
+def status_label(status: str | None) -> str:
+    """Chinese name of a record's status (a workflow status or an intention's); unknown as is."""
+    return STATUS_NAMES.get(status or "", status or "")
 
 
-def required_text(value: str | None, label: str, limit: int = 200) -> str:
-    """Stripped text that must be present and at most ``limit`` characters.
+def optional_text(value: str | None, label: str, limit: int | None = 200, *,
+                  field: str | None = None) -> str:
+    """Stripped text, possibly empty, at most ``limit`` characters (``None``: no limit).
 
-    :raises ValidationFailed: naming ``label``
+    :raises ValidationFailed: naming ``label`` (and ``field`` when given)
     """
     text = (value or "").strip()
+    if limit is not None and len(text) > limit:
+        raise ValidationFailed(f"{label}不能超过{limit}个字。", field=field)
+    return text
+
+
+def required_text(value: str | None, label: str, limit: int | None = 200, *,
+                  field: str | None = None) -> str:
+    """Stripped text that must be present and at most ``limit`` characters (``None``: no limit).
+
+    :raises ValidationFailed: naming ``label`` (and ``field`` when given)
+    """
+    text = optional_text(value, label, limit, field=field)
     if not text:
-        raise ValidationFailed(f"请填写{label}。")
-    if len(text) > limit:
-        raise ValidationFailed(f"{label}不能超过{limit}个字。")
+        raise ValidationFailed(f"请填写{label}。", field=field)
     return text
 
 
 PENDING_UNIT = "本单位注册信息尚未通过市采购办审核，暂不能办理业务。"
 
 
-def clerk_of(actor: Operator | None) -> Operator:
-    """The actor, if they are a clerk of a purchasing unit.
+def clerk_of(actor: Operator | None, business: str = "此项业务") -> Operator:
+    """The actor, if they are a clerk (经办岗) of an active purchasing unit: the one clerk guard.
 
+    :param business: what the refusal says only clerks may do, e.g. 采购意向
     :raises PermissionDenied: otherwise
     """
-    if actor is None or actor.post_code != CLERK or actor.unit_id is None:
-        raise PermissionDenied("只有采购单位经办岗可以办理此项业务。")
-    if not actor.unit.active:
+    unit = actor.unit if actor is not None and actor.unit_id is not None else None
+    if (actor is None or actor.post_code != CLERK or unit is None
+            or unit.kind is not UnitKind.purchaser):
+        raise PermissionDenied(f"只有采购单位经办岗可以办理{business}。")
+    if not unit.active:
         raise PermissionDenied(PENDING_UNIT)
     return actor
+
+
+M = TypeVar("M")
+
+
+def own_record(session: Session, model: type[M], pk: Any, unit_id: int | None, what: str,
+               field: str) -> M:
+    """The record ``pk`` of ``model`` if it belongs to ``unit_id``; the one scope check of ids.
+
+    :param what: the record's Chinese name, e.g. 用款计划
+    :raises NotInScope: naming ``field`` when it is missing, another unit's or not an id
+    """
+    record = session.get(model, pk) if isinstance(pk, int) and not isinstance(pk, bool) \
+        else None
+    if record is None or getattr(record, "unit_id", None) != unit_id or unit_id is None:
+        raise NotInScope(f"请选择本单位的{what}。", field=field)
+    return record
 
 
 def claim(item: Any, actor: Operator | None, creating: bool) -> Operator:
@@ -75,4 +106,70 @@ def ensure_editable(session: Session, model: type, item: Any) -> None:
     """
     stored = session.scalar(select(model.status).where(model.id == item.id))
     if stored is not None and stored not in EDITABLE:
-        raise ValidationFailed(f"当前状态为“{status_label(stored)}”，不能修改。")
+        raise NotEditable(f"当前状态为“{status_label(stored)}”，不能修改。")
+
+
+def assign(session: Session, item: Any, data: Mapping[str, Any],
+           missing: Mapping[str, str] | None = None) -> None:
+    """Copy plain input onto a record: columns as given, references by id only.
+
+    ``data`` holds column names (``spending_plan_id``) and, for a collection, the
+    relationship's name with a list of ids. A reference is written to its foreign-key column,
+    never as an object, so the command's scope checks read the id the input named. The ids'
+    scope is for the command to check; an id of a collection that does not exist is refused.
+
+    :param missing: the message for a collection with an unknown id, by field
+    :raises NotInScope: naming the collection field
+    """
+    with session.no_autoflush:
+        _assign(session, item, data, missing or {})
+
+
+def _assign(session: Session, item: Any, data: Mapping[str, Any],
+            missing: Mapping[str, str]) -> None:
+    mapper = inspect(type(item))
+    for key, value in data.items():
+        if key in mapper.relationships:
+            relation = mapper.relationships[key]
+            if not relation.uselist:
+                raise TypeError(f"{key}: pass the foreign key column, not the relationship")
+            ids = list(dict.fromkeys(value or []))
+            found = list(session.scalars(select(relation.mapper.class_)
+                                         .where(relation.mapper.primary_key[0].in_(ids))))
+            if len(found) != len(ids):
+                raise NotInScope(missing.get(key, "所选项目不存在或不可选。"), field=key)
+            by_id = {row.id: row for row in found}
+            setattr(item, key, [by_id[i] for i in ids])
+        elif key in mapper.columns:
+            setattr(item, key, value)
+    state = inspect(item)
+    if state.persistent:
+        # A reference loaded before its id changed would still name the old record.
+        stale = [r.key for r in mapper.relationships
+                 if not r.uselist and any(c.key in data for c in r.local_columns)]
+        if stale:
+            session.expire(item, stale)
+
+
+def save_record(session: Session, model: type[M], item: M | None, data: Mapping[str, Any],
+                check: Callable[[M, bool], None],
+                missing: Mapping[str, str] | None = None) -> M:
+    """The shape of every 保存: a new ``model`` (``item`` is None) or ``item``, with ``data``
+    assigned (:func:`assign`), checked by ``check(record, creating)`` and added; not committed.
+
+    :raises ServiceError: whatever ``check`` refuses
+    """
+    record = item if item is not None else model()
+    # Nothing is written before the rules have judged the input (a flush of a half-checked
+    # record would hit a constraint, or the database's own parsing, first).
+    with session.no_autoflush:
+        assign(session, record, data, missing)
+        check(record, item is None)
+    session.add(record)
+    return record
+
+
+def delete_record(session: Session, item: Any, check: Callable[[Any], None]) -> None:
+    """删除 a record once ``check(item)`` allows it; not committed."""
+    check(item)
+    session.delete(item)

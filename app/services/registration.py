@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,8 @@ from app.services.contracts import check_credit_code
 from app.services.errors import ValidationFailed
 from app.services.operators import MOBILE, create_operator
 from app.services.organisation import validate_unit
-from app.services.records import PENDING_UNIT, required_text
-from app.services.workflow_registry import RecordType, WorkflowRegistry
+from app.services.records import PENDING_UNIT, required_text, save_record
+from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import Operator, Region, Unit, UnitKind, UnitRegistration
 
@@ -54,7 +55,7 @@ def first_level_units(session: Session, region_id: int | None = None) -> list[Un
 @without_autoflush
 def register_unit(session: Session, data: RegistrationInput, client: str) -> Operator:
     """采购人注册: create the (inactive) unit and its administrator, and send the registration
-    to the region's 市采购办; commits. The administrator's login account is returned.
+    to the region's 市采购办. The administrator's login account is returned.
 
     :raises ValidationFailed: naming the field, e.g. a parent that is not a registered
         first-level unit, or a region without a 市采购办
@@ -109,6 +110,16 @@ def prepare_registration(session: Session, item: UnitRegistration, actor: Operat
     item.phone = required_text(item.phone, "单位电话", 20)
 
 
+def save_registration(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                      item: UnitRegistration) -> UnitRegistration:
+    """本单位注册信息: the unit administrator corrects a returned registration.
+
+    :raises ValidationFailed: as :func:`prepare_registration`
+    """
+    return save_record(session, UnitRegistration, item, data, lambda record, creating:
+                       prepare_registration(session, record, actor, creating))
+
+
 def _describe(item: UnitRegistration) -> list[tuple[str, str]]:
     unit = item.unit
     return [
@@ -125,13 +136,12 @@ def _approve(session: Session, item: UnitRegistration) -> None:
     item.unit.active = True
 
 
-def _fields(item: UnitRegistration) -> dict[str, Any]:
-    return {"region": item.unit.region.code}
+# What the chain's conditions may read (workflows.yaml, workflow ``unit_registration``).
+FIELDS: dict[str, Accessor] = {"region": lambda item: item.unit.region.code}
 
 
 def register(registry: WorkflowRegistry) -> None:
     """Declare the registration's record type and its completion hook."""
-    registry.record(RecordType(RECORD, "采购人注册", UnitRegistration, _fields,
-                               frozenset({"region"}), _describe, submitter=UNIT_ADMIN,
-                               submitter_label="单位管理员"))
+    registry.record(RecordType(RECORD, "采购人注册", UnitRegistration, FIELDS, _describe,
+                               submitter=UNIT_ADMIN, submitter_label="单位管理员"))
     registry.hook("approve_unit_registration", _approve)

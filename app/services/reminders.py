@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from app.services.definitions import task_step
+from app.services.notifications import task_target
 from app.services.sms import queue_sms
 from app.services.workflow_registry import registry
 from app.timezone import BUSINESS_TZ, to_business, utcnow
@@ -58,12 +60,6 @@ def schedule(task: WorkflowTask, step: Step | None, now: datetime) -> None:
 def age_in_working_days(task: WorkflowTask, now: datetime) -> int:
     """Whole working days the task has waited."""
     return working_days_between(business(task.created_on), business(now))
-
-
-def _step(task: WorkflowTask) -> Step | None:
-    from app.services.workflow import pinned_workflow
-
-    return next((s for s in pinned_workflow(task.instance).steps if s.id == task.step), None)
 
 
 def _next_reminder(task: WorkflowTask, reminder: Reminder, now: datetime) -> datetime | None:
@@ -117,12 +113,12 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
 
     reminded = escalated = 0
     for task in due:
-        step = _step(task)
+        step = task_step(task)
         if step is None or step.reminder is None:
             task.next_remind_on = None
             continue
         label = registry().records[task.instance.record_type].label
-        link = f"/tasks/{task.id}/review"
+        link = task_target(task.id)
         assignees = staff(task.unit_id, task.post_code)
         overdue = task.due_on is not None and task.due_on <= now and task.escalated_on is None
         if overdue:
@@ -151,7 +147,6 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
         if person.phone:
             queue_sms(session, person.phone, "reminder", _digest_text(person, lines))
             sms += 1
-    session.commit()
     return ReminderRun(reminded, escalated, sms)
 
 
@@ -171,7 +166,7 @@ def _digest_text(person: Operator, lines: list[tuple[str, bool]]) -> str:
 def overdue_digest(session: Session, now: datetime | None = None) -> int:
     """每日超期汇总: tell each supervision department how many tasks of its region are overdue.
 
-    Sent once per department and business day; returns the notifications written (commits).
+    Sent once per department and business day; returns the notifications written.
     """
     now = now or utcnow()
     kind = f"digest:{business(now).date().isoformat()}"
@@ -198,5 +193,4 @@ def overdue_digest(session: Session, now: datetime | None = None) -> int:
                                      title=f"超期待办汇总：本区划共{total}项待办已超期",
                                      created_on=utcnow()))
             written += 1
-    session.commit()
     return written

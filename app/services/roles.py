@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -9,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.permissions import FUNCTIONS_BY_CODE, SYS_ADMIN
 from app.services.base import without_autoflush
 from app.services.errors import PermissionDenied, ValidationFailed
+from app.services.records import delete_record, save_record
 from models import Operator, Unit, UnitRole
 
 FAB_ROLE_NAME_MAX = 64
@@ -94,3 +98,19 @@ def validate_unit_role_delete(session: Session, item: UnitRole, actor: Operator 
         )
     if item.role is not None:
         session.delete(item.role)
+
+
+def save_unit_role(session: Session, actor: Operator | None, data: Mapping[str, Any],
+                   role: UnitRole | None = None) -> UnitRole:
+    """角色定制 保存: a role of the actor's unit with its ticked 功能权限.
+
+    :raises PermissionDenied: for another unit's role
+    :raises ValidationFailed: as :func:`prepare_unit_role`
+    """
+    return save_record(session, UnitRole, role, data,
+                       lambda item, creating: prepare_unit_role(session, item, actor))
+
+
+def delete_unit_role(session: Session, actor: Operator | None, role: UnitRole) -> None:
+    """删除 a role nobody holds any more."""
+    delete_record(session, role, lambda item: validate_unit_role_delete(session, item, actor))

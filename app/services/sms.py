@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Protocol
 
@@ -70,11 +71,12 @@ def redact(session: Session, message_ids: list[int]) -> None:
 
 
 def deliver_sms(session: Session, gateway: SmsGateway | None = None,
-                now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send every due message once through the gateway; returns (delivered, failed).
+                now: datetime | None = None, limit: int = 100) -> Iterator[bool]:
+    """Send every due message once through the gateway, yielding whether each was delivered.
 
-    Without a gateway the due messages are marked kept: they stay readable in 短信记录.
-    A delivered message keeps only its redacted text. Commits per message.
+    Each attempt is a unit of work of its own: the runner (:func:`app.transaction.run_each`)
+    commits after every yield. Without a gateway the due messages are marked kept: they stay
+    readable in 短信记录. A delivered message keeps only its redacted text.
     """
     gateway = gateway or configured_gateway()
     now = now or utcnow()
@@ -86,11 +88,10 @@ def deliver_sms(session: Session, gateway: SmsGateway | None = None,
         for message in due:
             message.status = KEPT
             message.last_error = "未配置短信网关（SMS_GATEWAY_URL），短信保存在短信记录中。"
-        session.commit()
-        return 0, 0
+        return
 
     def send(message: SmsMessage) -> None:
         gateway.send(message.phone, message.body)
         message.body = message.redacted  # sent: the secret need not stay readable
 
-    return attempt_each(session, due, send, now, MAX_ATTEMPTS, cap_minutes=60)
+    yield from attempt_each(due, send, now, MAX_ATTEMPTS, cap_minutes=60)

@@ -1,49 +1,51 @@
-"""用款计划: import from the budget execution system (file or API) and the derived amounts.
+"""用款计划: import from the budget execution system (file or API).
 
-Only 计划金额 is stored; what filed plans requested and what was paid are always computed.
+Only 计划金额 is stored; what filed plans requested and what was paid are always computed, by
+``app.services.ledger``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import islice
 from typing import Any, NamedTuple
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.permissions import SYS_ADMIN
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
-from app.services.records import money
+from app.services.ledger import PlanAmounts, amounts
+from app.services.money import format_money, parse_money
+from app.services.records import required_text
 from app.timezone import utcnow
-from models import Operator, PlanFunding, ProcurementPlan, SpendingPlan, Unit, UnitKind
+from models import Operator, SpendingPlan, Unit, UnitKind
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-MAX_AMOUNT = Decimal("1e16")  # Numeric(18, 2)
 MAX_ROWS = 5000
 MAX_ERRORS = 100
-# A plan holds its 本次申请使用金额 from the moment it is filed (in review) and once completed.
-FILED = ("in_review", "completed")
 HEADERS = {"用款计划编号": "external_no", "预算单位编码": "unit_code", "用款计划名称": "name",
            "年度": "year", "计划金额": "plan_amount"}
 FAILED = "导入失败，未导入任何数据。"
-AMOUNT_INVALID = "计划金额必须是大于0的金额。"
 BAD_XLSX = "无法读取该 Excel 文件，请上传 .xlsx 格式的工作簿。"
 
 
 class ImportFailed(ValidationFailed):
     """The file or some of its rows broke a rule (``errors`` says where); nothing was imported."""
 
+    code = "import_failed"
+
     def __init__(self, errors: list[str]) -> None:
         super().__init__(FAILED)
         self.errors = errors
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "errors": self.errors}
 
 
 class Row(NamedTuple):
@@ -67,66 +69,6 @@ class ImportResult:
 
     def as_dict(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
-
-
-class Payments(NamedTuple):
-    """已申请支付金额 and 实际已支付 of one 用款计划."""
-
-    requested: Decimal
-    paid: Decimal
-
-
-@dataclass(frozen=True)
-class PlanAmounts:
-    """The amounts a 用款计划 shows; only ``plan_amount`` is stored."""
-
-    plan_amount: Decimal  # 计划金额
-    requested: Decimal  # 已申请使用金额: fundings of filed plans
-    payment_requested: Decimal  # 已申请支付金额
-    paid: Decimal  # 实际已支付
-
-    @property
-    def available(self) -> Decimal:  # 拟可用金额
-        return self.plan_amount - self.requested
-
-    @property
-    def actual_available(self) -> Decimal:  # 实际可用金额
-        return self.plan_amount - self.paid
-
-
-def _decimal(value: Any) -> Decimal:
-    # SQLite may hand back floats for sums; str() keeps their shortest decimal form.
-    return ZERO if value is None else Decimal(str(value)).quantize(CENT)
-
-
-def paid_amounts(session: Session, ids: Iterable[int]) -> dict[int, Payments]:
-    """已申请支付金额 (sent applications) and 实际已支付 (paid less refunded) per 用款计划."""
-    from app.services.payments import paid_totals  # payments build on plans, which use this
-
-    return {pk: Payments(*totals) for pk, totals in paid_totals(session, list(ids)).items()}
-
-
-def amounts(session: Session, plan_ids: Iterable[int]) -> dict[int, PlanAmounts]:
-    """The amounts of the given 用款计划, in one grouped query whatever their number."""
-    ids = sorted(set(plan_ids))
-    if not ids:
-        return {}
-    requested = (
-        select(PlanFunding.spending_plan_id.label("plan_id"),
-               func.sum(PlanFunding.amount).label("total"))
-        .join(ProcurementPlan, ProcurementPlan.id == PlanFunding.plan_id)
-        .where(ProcurementPlan.status.in_(FILED), PlanFunding.spending_plan_id.in_(ids))
-        .group_by(PlanFunding.spending_plan_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(SpendingPlan.id, SpendingPlan.plan_amount, requested.c.total)
-        .outerjoin(requested, requested.c.plan_id == SpendingPlan.id)
-        .where(SpendingPlan.id.in_(ids))
-    ).all()
-    payments = paid_amounts(session, [pk for pk, _, _ in rows])
-    return {pk: PlanAmounts(_decimal(amount), _decimal(total), *payments[pk])
-            for pk, amount, total in rows}
 
 
 def _require_admin(actor: Operator | None) -> None:
@@ -211,26 +153,20 @@ class _Plan:
 
 
 def _amount(value: Any) -> Decimal:
-    try:  # numbers from JSON and openpyxl's floats go through str(), never through float
-        amount = Decimal(_text(value).replace(",", "")) if not isinstance(value, bool) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or amount <= 0:
-        raise ValueError(AMOUNT_INVALID)
-    if amount >= MAX_AMOUNT:
-        raise ValueError("计划金额过大。")
-    if amount != amount.quantize(CENT):
-        raise ValueError("计划金额最多保留两位小数。")
-    return amount.quantize(CENT)
+    # Money is never float: a float from openpyxl or JSON is read by its shortest decimal
+    # text (str(1234.5) == "1234.5"), so 10.125 is refused, not rounded, like the text would be.
+    try:
+        return parse_money(_text(value) if isinstance(value, float) else value, "计划金额",
+                           positive=True)
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from None
 
 
 def _required(values: Mapping[str, Any], key: str, label: str, limit: int) -> str:
-    text = _text(values.get(key))
-    if not text:
-        raise ValueError(f"请填写{label}。")
-    if len(text) > limit:
-        raise ValueError(f"{label}不能超过{limit}个字。")
-    return text
+    try:
+        return required_text(_text(values.get(key)), label, limit)
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from None
 
 
 def _parse(row: Row) -> _Plan:
@@ -262,11 +198,11 @@ def _check_stored(plan: _Plan, unit: Unit | None, current: SpendingPlan | None,
         raise ValueError(f"用款计划编号“{plan.external_no}”的年度是{current.year}，不能修改。")
     changed = plan.plan_amount != current.plan_amount  # the same row again is never refused
     if held is not None and changed and plan.plan_amount < held.requested:
-        raise ValueError(f"计划金额不能低于已申请使用金额（{money(held.requested)}）。")
+        raise ValueError(f"计划金额不能低于已申请使用金额（{format_money(held.requested)}）。")
 
 
 def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -> ImportResult:
-    """Import 用款计划 rows all or nothing, idempotent by 用款计划编号; commits.
+    """Import 用款计划 rows all or nothing, idempotent by 用款计划编号.
 
     A known 用款计划编号 with a changed name or amount updates the plan; its amount may not go
     below what filed plans requested.
@@ -306,7 +242,6 @@ def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -
         except ValueError as exc:
             errors.append((plan.line, str(exc)))
     if errors:
-        session.rollback()
         errors.sort(key=lambda e: e[0])
         lines = [f"第{line}行：{reason}" for line, reason in errors[:MAX_ERRORS]]
         more = len(errors) - MAX_ERRORS
@@ -327,9 +262,8 @@ def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -
                 plan.name, plan.plan_amount, now)
             updated += 1
     try:
-        session.commit()
+        session.flush()
     except IntegrityError:
-        session.rollback()
         raise Conflict("其他人同时导入了相同编号的用款计划，请重新导入。") from None
     return ImportResult(created, updated, unchanged)
 

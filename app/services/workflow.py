@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import exists, func, select, update
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.permissions import SYS_ADMIN
+from app.services.definitions import pinned_workflow
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.services.reminders import schedule
 from app.services.workflow_registry import RecordType, registry
@@ -100,28 +100,16 @@ def _definition(session: Session, name: str, workflow: Workflow) -> WorkflowDefi
 
 @contextmanager
 def _race_guard(session: Session, message: str) -> Iterator[None]:
-    """Commit a transition at the end; if a racing one was written first, raise Conflict.
+    """Flush a transition at the end; if a racing one was written first, raise Conflict.
 
     The instance's version (or the unique record key of a first submission) makes the loser's
-    write fail, whether at an autoflush or at the commit.
+    write fail at this flush (or an autoflush before it); the boundary rolls back.
     """
     try:
         yield
-        session.commit()
+        session.flush()
     except (StaleDataError, IntegrityError) as exc:
-        session.rollback()
         raise Conflict(message) from exc
-
-
-@lru_cache(maxsize=128)
-def _parse_definition(digest: str, content: str) -> Workflow:
-    # A version's content never changes, so each is parsed once per process.
-    return Workflow.model_validate_json(content)
-
-
-def pinned_workflow(instance: WorkflowInstance) -> Workflow:
-    """The definition an instance started with, whatever workflows.yaml says today."""
-    return _parse_definition(instance.definition.hash, instance.definition.content)
 
 
 def instance_of(session: Session, record_type: str, record_id: int) -> WorkflowInstance | None:
@@ -178,7 +166,7 @@ def _apply(session: Session, instance: WorkflowInstance, record: Any, transition
 
 
 def submit_record(session: Session, record_type: str, record: Any, actor: Operator) -> Transition:
-    """提交: send a record (again) into its chain; commits.
+    """提交: send a record (again) into its chain.
 
     :raises PermissionDenied: unless the actor is a clerk of the record's unit
     :raises ValidationFailed: when the state forbids it or an assignee cannot be resolved
@@ -198,7 +186,7 @@ def submit_record(session: Session, record_type: str, record: Any, actor: Operat
             session.add(instance)
         instance.submitter_id = actor.id
         workflow = pinned_workflow(instance)
-        transition = _engine(engine_submit, workflow, state_of(instance), kind.fields(record))
+        transition = _engine(engine_submit, workflow, state_of(instance), kind.values(record))
         instance.submitted_on = utcnow()
         _apply(session, instance, record, transition, workflow, actor, SUBMIT, "")
     return transition
@@ -216,7 +204,7 @@ def _reviewer_has_acted(session: Session, instance: WorkflowInstance) -> bool:
 
 def withdraw_record(session: Session, record_type: str, record: Any,
                     actor: Operator) -> Transition:
-    """撤回: the submitting unit takes a record back before any reviewer acted; commits.
+    """撤回: the submitting unit takes a record back before any reviewer acted.
 
     :raises PermissionDenied: unless the actor is a clerk of the record's unit
     :raises ValidationFailed: when a reviewer has acted or the record is not in review
@@ -258,7 +246,7 @@ def task_for(session: Session, task_id: int, actor: Operator) -> WorkflowTask:
 
 def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decision,
                 version: int) -> Transition:
-    """审核: apply a reviewer's decision to an open task at the version they saw; commits.
+    """审核: apply a reviewer's decision to an open task at the version they saw.
 
     Exactly one of two concurrent attempts wins: closing the task is a conditional update on
     its version, so the loser changes nothing and gets :class:`Conflict`.
@@ -278,7 +266,7 @@ def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decis
     kind = registry().records[instance.record_type]
     record = session.get(kind.model, instance.record_id)
     workflow = pinned_workflow(instance)
-    transition = _engine(engine_act, workflow, state_of(instance), kind.fields(record), decision)
+    transition = _engine(engine_act, workflow, state_of(instance), kind.values(record), decision)
     with _race_guard(session, ALREADY_HANDLED):
         closed = session.execute(
             update(WorkflowTask)
