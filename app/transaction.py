@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any, cast
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
@@ -25,13 +26,13 @@ RACE_MESSAGE = "该记录已被他人修改，请刷新后重试。"
 
 
 @contextmanager
-def unit_of_work(session: Session | None = None) -> Iterator[Session]:
+def unit_of_work(session: Session | scoped_session[Any] | None = None) -> Iterator[Session]:
     """Yield the session; commit when the block ends, roll back when anything is raised.
 
     A write that loses a race at commit (a stale version, a unique key taken meanwhile)
     becomes :class:`Conflict`; every other exception is re-raised after the rollback.
     """
-    session = session or db.session
+    session = cast(Session, session or db.session)
     with files.tracking() as written:
         try:
             yield session
@@ -50,7 +51,8 @@ def _abandon(session: Session, written: list[str]) -> None:
     files.remove(written)
 
 
-def run_each(steps: Iterable[bool], session: Session | None = None) -> tuple[int, int]:
+def run_each(steps: Iterable[bool],
+             session: Session | scoped_session[Any] | None = None) -> tuple[int, int]:
     """Drive a command that yields once per independent piece of work (a delivery attempt),
     committing after each and once more at the end; returns (steps that said True, the rest).
 

@@ -21,7 +21,8 @@ from app.services.errors import ServiceError
 from app.services.sms import deliver_sms
 from app.transaction import run_each, unit_of_work
 from models import Supplier
-from views.base import ChineseApiErrors, attempt
+from views.base import attempt
+from views.rest import ChineseApiErrors
 
 INVALID_LOGIN = "用户名或密码错误。"
 

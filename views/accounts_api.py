@@ -16,8 +16,8 @@ from app.services import accounts, registration
 from app.transaction import unit_of_work
 from models import Supplier, UnitRegistration
 from views.accounts import INVALID_LOGIN, deliver_after_response
-from views.base import ChineseApiErrors
 from views.registration import REGISTRATION_SCOPE
+from views.rest import ChineseApiErrors
 from views.workflow_api import WorkflowRecordApi
 
 

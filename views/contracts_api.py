@@ -21,10 +21,10 @@ from models import (
     PaymentApplication,
     SpendingReduction,
 )
-from views.base import ServiceRestApi
 from views.changes import MethodChangeRules, ReductionRules
 from views.contracts import ContractRules
 from views.payments import PaymentRules
+from views.rest import ServiceRestApi
 from views.schemas import Choice, PaymentBody, SpendingReductionBody
 from views.workflow_api import WorkflowRecordApi
 

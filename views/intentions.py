@@ -17,7 +17,8 @@ from app.services import intentions
 from app.services.money import format_money as money
 from app.services.records import status_label
 from models import Intention
-from views.base import ServiceModelView, ServiceRestApi, attempt
+from views.base import ServiceModelView, attempt
+from views.rest import ServiceRestApi
 
 LABELS = {
     "unit": _l("采购单位"),

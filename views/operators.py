@@ -18,7 +18,8 @@ from wtforms import SelectField
 from app.scope import UNIT_SCOPE, current_operator, is_sys_admin
 from app.services import operators as ops
 from models import Operator, UnitRole
-from views.base import ServiceHooks, ServiceModelView, ServiceRestApi, attempt
+from views.base import ServiceHooks, ServiceModelView, attempt
+from views.rest import ServiceRestApi
 from views.schemas import OperatorBody, OperatorPostBody
 from views.security import CONFIRM_PASSWORD, NewPasswordForm, password_field
 

@@ -18,7 +18,8 @@ from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
 from app.services.money import format_money as money
 from models import Contract, OutboxMessage, PaymentApplication, SpendingPlan
-from views.base import ChineseApiErrors, ServiceHooks, ServiceModelView, attempt
+from views.base import ServiceHooks, ServiceModelView, attempt
+from views.rest import ChineseApiErrors
 
 STATUS = {"draft": "草稿", "sent": "已发送预算执行系统", "paid": "已支付", "returned": "已退回"}
 

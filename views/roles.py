@@ -8,7 +8,8 @@ from flask_babel import lazy_gettext as _l
 from app.scope import UNIT_SCOPE
 from app.services import roles as role_service
 from models import UnitRole
-from views.base import ServiceHooks, ServiceModelView, ServiceRestApi
+from views.base import ServiceHooks, ServiceModelView
+from views.rest import ServiceRestApi
 from views.schemas import UnitRoleBody
 
 ROLE_LABELS = {

@@ -21,7 +21,8 @@ from app.services.errors import ServiceError
 from app.services.money import format_money as money
 from app.transaction import unit_of_work
 from models import SpendingPlan, Unit
-from views.base import ServiceModelView, ServiceRestApi
+from views.base import ServiceModelView
+from views.rest import ServiceRestApi
 
 AMOUNT_LABELS = {
     "plan_amount": _l("计划金额"),

@@ -19,8 +19,8 @@ from app.services.definitions import task_step
 from app.services.errors import ServiceError
 from app.timezone import to_business
 from models import BidChangeAnnouncement, BidChangeFiling, WorkflowTask
-from views.base import ChineseApiErrors, ServiceRestApi
 from views.bids import AnnouncementRules
+from views.rest import ChineseApiErrors, ServiceRestApi
 from views.schemas import AnnouncementBody
 from workflow import Decision
 
