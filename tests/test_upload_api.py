@@ -87,8 +87,10 @@ def test_contract_refusals_change_nothing(app: Flask, client: Any, api_token: An
     no_file = client.post(CONTRACTS, json=contract_body(app), headers=headers)
     assert no_file.status_code == 422
     assert no_file.get_json()["message"] == "请上传签订的合同文本。"
-    missing = client.post(CONTRACTS, json={"plan_id": "x"}, headers=headers).get_json()["message"]
-    assert missing["plan_id"] == ["应为整数。"] and missing["code"] == ["必填项，不能缺少。"]
+    missing = client.post(CONTRACTS, json={"plan_id": "x"}, headers=headers).get_json()
+    assert missing["code"] == "invalid" and missing["field"] in ("plan_id", "code")
+    errors = missing["errors"]
+    assert errors["plan_id"] == ["应为整数。"] and errors["code"] == ["必填项，不能缺少。"]
     other = client.post(CONTRACTS, data=multipart(contract_body(app), "contract_file"),
                         headers=api_token("zz_clerk"), content_type="multipart/form-data")
     assert other.get_json()["message"] == "请选择本单位的采购项目。"
@@ -120,6 +122,7 @@ def test_method_change_after_a_failed_non_tender_through_the_api(
     wrong = client.post(CHANGES, json={"plan_id": plan.id, "new_method": "抽签",
                                        "reason": "磋商供应商不足三家"}, headers=headers)
     assert wrong.status_code == 422
+    assert wrong.get_json()["field"] == "new_method"
     assert wrong.get_json()["message"].startswith("采购方式无效，可选：公开招标、邀请招标")
     body = {"plan_id": plan.id, "new_method": "单一来源", "reason": "磋商供应商不足三家"}
     created = client.post(CHANGES, data=multipart(body, "attachment", "失败说明.pdf"),

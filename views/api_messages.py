@@ -38,6 +38,15 @@ PATTERNS = (
 )
 
 
+_TRANSLATED = tuple(re.compile(re.escape(template).replace(r"\{0\}", ".+")
+                               .replace(r"\{1\}", ".+") + "$") for _, template in PATTERNS)
+
+
+def names_no_field(text: str) -> bool:
+    """Whether ``text`` is one of marshmallow's messages, which do not say which field."""
+    return text in EXACT.values() or any(p.match(text) for p in _TRANSLATED)
+
+
 def chinese(messages: Any) -> Any:
     """The same structure (dict, list or text) with every known English message in Chinese."""
     if isinstance(messages, dict):

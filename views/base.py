@@ -184,7 +184,6 @@ class ServiceModelView(ServiceHooks, ModelView):
                 abort(404)
         return super().action_post()
 
-
     # FAB's add/edit/delete: the form's plain input goes to :meth:`save` inside the unit of
     # work; a refusal re-renders the form as typed (files kept), with the message at its field.
     def _add(self) -> Any:

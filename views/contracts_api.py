@@ -57,7 +57,7 @@ class MethodChangeBodySchema(Schema):
     """Body of ``POST``/``PUT /api/v1/method_change/``."""
 
     plan_id = fields.Integer(required=True, strict=True)
-    new_method = Choice(Method, required=True)
+    new_method = Choice(Method, label="采购方式", required=True)
     reason = fields.String(required=True)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import MESSAGES
 from app.services.errors import ServiceError, ValidationFailed
 from app.transaction import unit_of_work
-from views.api_messages import chinese, first_error
+from views.api_messages import chinese, first_error, names_no_field
 from views.base import ServiceHooks
 
 T = TypeVar("T")
@@ -42,9 +42,13 @@ class ChineseApiErrors:
         (after its Chinese label, where the resource has one) and every field's in ``errors``."""
         errors = chinese(error.messages)
         field, text = first_error(errors)
-        labels = getattr(self, "label_columns", {})
-        label = str(labels.get(field) or field) if field else ""
-        refused = ValidationFailed(f"{label}：{text}" if label else text, field=field)
+        # A Chinese label where the resource declares one; else the API's own field name
+        # (FAB's generated labels are English: "New Method").
+        given = str(getattr(self, "label_columns", {}).get(field) or "")
+        label = given if given and not given.isascii() else (field or "")
+        # The schema's own messages name their field already (采购方式无效…); marshmallow's don't.
+        named = f"{label}：{text}" if label and names_no_field(text) else text
+        refused = ValidationFailed(named, field=field)
         return self.refusal(refused, errors=errors)
 
     def refusal(self, error: ServiceError, **extra: Any) -> Response:

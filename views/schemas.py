@@ -18,16 +18,16 @@ from models import ReductionKind
 class Choice(fields.Field):
     """An enum member given by its code (``balance``) or its Chinese name (合同签订后结余资金)."""
 
-    def __init__(self, enum_type: type[enum.Enum], **kwargs: Any) -> None:
+    def __init__(self, enum_type: type[enum.Enum], label: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.enum_type = enum_type
+        self.enum_type, self.label = enum_type, label
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> enum.Enum:
         for member in self.enum_type:
             if value in (member.name, member.value):
                 return member
         names = "、".join(str(m.value) for m in self.enum_type)
-        raise ValidationError(f"无效的选项，可选：{names}。")
+        raise ValidationError(f"{self.label or '选项'}无效，可选：{names}。")
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return None if value is None else value.value
@@ -43,7 +43,7 @@ class SpendingReductionBody(Schema):
     """Body of ``POST``/``PUT /api/v1/spending_reduction/``."""
 
     spending_plan_id = reference("spending_plan")
-    kind = Choice(ReductionKind, required=True)
+    kind = Choice(ReductionKind, label="调减类型", required=True)
     amount = fields.String(required=True)
     reason = fields.String(required=True)
 
