@@ -5,6 +5,9 @@ with the clock set back so that filings spread over the past year. :func:`grow` 
 hot reviewer's queue to its target through the services too, and reaches the history target by
 replicating the closed filings of the small dataset inside their own units (see
 :mod:`bench.replicate`): every replicated row is a copy of a state the services produced.
+
+The services never commit: like a page or a CLI command, each call here is its own
+:func:`~app.transaction.unit_of_work`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from app.services.organisation import validate_division, validate_unit
 from app.services.reminders import holders, run_reminders
 from app.services.spending_plans import Row, import_rows
 from app.timezone import utcnow
+from app.transaction import unit_of_work
 from models import (
     CatalogueItem,
     Operator,
@@ -154,7 +158,8 @@ def add_units(session: Session, scale: Scale) -> list[Unit]:
             validate_division(session, division)
     session.commit()
     for start in range(0, len(rows), 1000):
-        import_rows(session, admin, rows[start:start + 1000])
+        with unit_of_work(session):
+            import_rows(session, admin, rows[start:start + 1000])
     return filing_units(session)
 
 
@@ -194,12 +199,12 @@ class Filer:
             items=[plan_service.ItemInput(self.item, "10", amount, "open_tender", "",
                                           "decentralised")],
             fundings={self._spending[unit.id]: amount})
-        with clock(start):
+        with clock(start), unit_of_work(self.session):
             plan = plan_service.save_plan(self.session, clerk, data, {})
         at = start
         for step in FLOWS[flow_name]:
             at += timedelta(hours=1)
-            with clock(at):
+            with clock(at), unit_of_work(self.session):
                 self._act(plan, clerk, step)
         return plan
 
@@ -246,7 +251,8 @@ def settle_reminders(session: Session, now: datetime) -> int:
     """Run the reminder scan until nothing is due, as the scheduler would have."""
     total = 0
     while True:
-        run = run_reminders(session, now)
+        with unit_of_work(session):
+            run = run_reminders(session, now)
         total += run.reminded + run.escalated
         if run.reminded + run.escalated == 0:
             return total

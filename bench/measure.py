@@ -21,6 +21,7 @@ from app.demo_flows import DEMO_PASSWORD
 from app.extensions import db
 from app.services.reminders import run_reminders
 from app.timezone import utcnow
+from app.transaction import unit_of_work
 from bench.client import ApiSession, Reply, WebSession
 from bench.dataset import HOT_REVIEWER, hot_units, open_tasks_of
 from bench.server import Served
@@ -108,7 +109,8 @@ def reminder_scan(app: Flask, repeats: int) -> list[float]:
                             .values(next_remind_on=now - timedelta(minutes=1)))
             session.commit()
             started = time.perf_counter()
-            run = run_reminders(session, now)
+            with unit_of_work(session):  # the scheduler's job commits the scan as one unit
+                run = run_reminders(session, now)
             seconds = time.perf_counter() - started
             if run.reminded + run.escalated < len(tasks):
                 raise Unexpected(f"reminder scan handled {run} of {len(tasks)} due tasks")

@@ -101,7 +101,7 @@ def app(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     from app import create_app
     from app.demo import load_demo
     from app.extensions import db
-    from app.services.setup import sync_security
+    from app.setup import sync_security
 
     application = create_app({
         "SQLALCHEMY_DATABASE_URI": database.url,

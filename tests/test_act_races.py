@@ -14,6 +14,7 @@ from app.extensions import db
 from app.services import plans
 from app.services import workflow as flow
 from app.services.errors import Conflict
+from app.transaction import unit_of_work
 from models import ProcurementPlan, WorkflowTask
 from tests.support.plans import act, filed_plan, operator
 from workflow import Decision
@@ -48,13 +49,13 @@ def test_task_closed_after_it_was_read_is_a_conflict(app: Flask, meanwhile: str)
             assert db.session() is not session
             if meanwhile == "withdraw":
                 other = db.session
-                flow.withdraw_record(other, plans.RECORD, other.get(ProcurementPlan, plan_id),
-                                     operator(other, "pds_clerk"))
+                with unit_of_work(other):
+                    flow.withdraw_record(other, plans.RECORD, other.get(ProcurementPlan, plan_id),
+                                         operator(other, "pds_clerk"))
             else:
                 act(app, "pds_internal", plan_id, action="return", opinion="补充材料")
         before = history_count(app, plan_id)
-        with pytest.raises(Conflict, match="该任务已被处理"):
+        with pytest.raises(Conflict, match="该任务已被处理"), unit_of_work(session):
             flow.act_on_task(session, task_id, reviewer,
                              Decision("return", "补充材料", {}), version)
-        session.rollback()
     assert history_count(app, plan_id) == before

@@ -8,7 +8,8 @@ from decimal import Decimal
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.services.spending_plans import amounts
+from app.extensions import db
+from app.services.ledger import amounts
 from bench import dataset, replicate
 from models import (
     PlanNumberSequence,
@@ -27,6 +28,10 @@ def test_seed_and_copies_keep_every_invariant(app: Flask) -> None:
     with app.app_context():
         session = app.appbuilder.session
         dataset.seed(session, TINY)
+        # The services never commit: the builder's own units of work must have.
+        seeded = dataset.counts(session)
+        session.rollback()
+        assert dataset.counts(session) == seeded
         assert dataset.open_tasks_of(session, dataset.HOT_REVIEWER) >= 6
         assert dataset.fill_hot_queue(session, TINY.hot_open_tasks, TINY.overdue_tasks) >= 2
         before = dataset.counts(session)
@@ -69,3 +74,5 @@ def test_seed_and_copies_keep_every_invariant(app: Flask) -> None:
             assert open_tasks[instance.id] == (instance.status == "in_review")
             assert session.scalar(select(func.count(WorkflowHistory.id)).where(
                 WorkflowHistory.instance_id == instance.id)) >= 1
+    with app.app_context():  # a session of its own sees all of it: it is committed
+        assert dataset.counts(db.session()) == after

@@ -14,6 +14,7 @@ from werkzeug.datastructures import FileStorage
 from app.services import changes
 from app.services import workflow as flow
 from app.services.errors import ValidationFailed
+from app.transaction import unit_of_work
 from models import (
     Method,
     MethodChange,
@@ -42,11 +43,12 @@ def new_change(app: Flask, plan_id: int, method: Method = Method.consultation,
         session = app.appbuilder.session
         clerk = operator(session, "pds_clerk")
         change = MethodChange(plan_id=plan_id, new_method=method, reason=reason)
-        changes.prepare_method_change(session, change, clerk, upload or FileStorage(
-            io.BytesIO(b"%PDF-1.4"), filename="失败说明.pdf"), creating=True)
-        session.add(change)
-        session.commit()
-        flow.submit_record(session, changes.METHOD_CHANGE, change, clerk)
+        with unit_of_work(session):
+            changes.prepare_method_change(session, change, clerk, upload or FileStorage(
+                io.BytesIO(b"%PDF-1.4"), filename="失败说明.pdf"), creating=True)
+            session.add(change)
+            session.flush()
+            flow.submit_record(session, changes.METHOD_CHANGE, change, clerk)
         return change.id
 
 
@@ -56,16 +58,17 @@ def review(app: Flask, record_type: str, pk: int, username: str, action: str = "
         instance = flow.instance_of(session, record_type, pk)
         task = session.scalar(select(WorkflowTask).where(
             WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open"))
-        return flow.act_on_task(session, task.id, operator(session, username),
-                                Decision(action, "意见"), task.version)
+        with unit_of_work(session):
+            return flow.act_on_task(session, task.id, operator(session, username),
+                                    Decision(action, "意见"), task.version)
 
 
 def refusal(app: Flask, call: Any) -> str:
     with app.test_request_context():
         session = app.appbuilder.session
-        with pytest.raises(ValidationFailed) as caught:
-            call(session, operator(session, "pds_clerk"))
-        session.rollback()
+        clerk = operator(session, "pds_clerk")
+        with pytest.raises(ValidationFailed) as caught, unit_of_work(session):
+            call(session, clerk)
         return caught.value.message
 
 
@@ -153,8 +156,9 @@ def test_reduction_bounds_on_and_past(app: Flask) -> None:
     with app.test_request_context():
         session = app.appbuilder.session
         clerk = operator(session, "pds_clerk")
-        item = reduction(app, room)(session, clerk)
-        flow.submit_record(session, changes.REDUCTION, item, clerk)
+        with unit_of_work(session):
+            item = reduction(app, room)(session, clerk)
+            flow.submit_record(session, changes.REDUCTION, item, clerk)
         pk = item.id
     review(app, changes.REDUCTION, pk, "pds_internal")
     review(app, changes.REDUCTION, pk, "pds_sup_first")
@@ -165,8 +169,9 @@ def test_reduction_rechecked_when_it_completes(app: Flask) -> None:
     with app.test_request_context():
         session = app.appbuilder.session
         clerk = operator(session, "pds_clerk")
-        item = reduction(app, "2990000.00")(session, clerk)
-        flow.submit_record(session, changes.REDUCTION, item, clerk)
+        with unit_of_work(session):
+            item = reduction(app, "2990000.00")(session, clerk)
+            flow.submit_record(session, changes.REDUCTION, item, clerk)
         pk = item.id
     review(app, changes.REDUCTION, pk, "pds_internal")
     completed_plan(app)  # meanwhile 20,000.00 are requested: only 2,980,000.00 may go
@@ -205,8 +210,9 @@ def test_pending_reductions_share_the_room(app: Flask) -> None:
     with app.test_request_context():
         session = app.appbuilder.session
         clerk = operator(session, "pds_clerk")
-        first = reduction(app, "2000000.00")(session, clerk)
-        flow.submit_record(session, changes.REDUCTION, first, clerk)
+        with unit_of_work(session):
+            first = reduction(app, "2000000.00")(session, clerk)
+            flow.submit_record(session, changes.REDUCTION, first, clerk)
     assert refusal(app, reduction(app, "1000000.01")) == (
         "调减金额1,000,000.01 元超过可调减金额1,000,000.00 元（计划金额3,000,000.00 元，"
         "已申请使用0.00 元，已支付0.00 元，审核中的调减2,000,000.00 元）。")

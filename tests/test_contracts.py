@@ -45,7 +45,7 @@ def contract(session: Any, plan_id: int, amount: str, funding: str | None, code:
              **extra: Any) -> Contract:
     plan = session.get(ProcurementPlan, plan_id)
     supplier = session.scalar(select(Supplier).order_by(Supplier.id))
-    item = Contract(plan_id=plan_id, items=list(plan.items), code=code, name="合同", supplier=supplier,
+    item = Contract(plan_id=plan_id, items=list(plan.items), code=code, name="合同", supplier_id=supplier.id,
                     amount=amount, signed_on=business_today(), total_contracts=1,
                     total_amount=amount, **extra)
     spending = session.scalar(select(PlanFunding.spending_plan_id).where(

@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from app.services import payments
 from app.services.errors import ValidationFailed
+from app.services.ledger import amounts
 from app.services.outbox import deliver_pending
-from app.services.spending_plans import amounts
+from app.transaction import run_each, unit_of_work
 from models import Contract, MigrantAccount, OutboxMessage, PaymentApplication, Supplier
 from tests.support.plans import operator
 from tests.test_contracts import completed, contract
@@ -44,10 +45,11 @@ def application(app: Flask, contract_id: int, amount: str, migrant: bool = True)
         found = session.get(Contract, contract_id)
         item = PaymentApplication(contract_id=contract_id, amount=amount, pay_to_migrant=migrant,
                                   spending_plan_id=found.fundings[0].spending_plan_id)
-        payments.prepare_payment(session, item, clerk, creating=True)
-        session.add(item)
-        session.commit()
-        payments.send_payment(session, item, clerk)
+        with unit_of_work(session):
+            payments.prepare_payment(session, item, clerk, creating=True)
+            session.add(item)
+            session.flush()
+            payments.send_payment(session, item, clerk)
         return item.id
 
 
@@ -71,7 +73,8 @@ def test_payment_goes_to_the_wage_account_through_the_outbox(app: Flask,
         assert (item.payee_name, item.payee_account) == ("农民工工资专用账户", "4100100201000888888")
         message = session.scalar(select(OutboxMessage))
         assert message.key == item.application_no and message.status == "pending"
-        assert deliver_pending(session) == (0, 1)  # no budget system configured: it waits
+        # no budget system configured: it waits
+        assert run_each(deliver_pending(session), session) == (0, 1)
         assert "未配置预算执行系统地址" in session.scalar(select(OutboxMessage)).last_error
 
         class Received:
@@ -83,7 +86,7 @@ def test_payment_goes_to_the_wage_account_through_the_outbox(app: Flask,
 
         transport = Received()
         later = message.next_attempt_on
-        assert deliver_pending(session, transport, now=later) == (1, 0)
+        assert run_each(deliver_pending(session, transport, now=later), session) == (1, 0)
         assert transport.sent[0]["payee_account"] == "4100100201000888888"
         assert transport.sent[0]["amount"] == "100000.00"
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.services import bids
 from app.services import workflow as flow
 from app.services.reminders import business, overdue_digest, run_reminders, stored
+from app.transaction import unit_of_work
 from models import Notification, Operator, SmsMessage, WorkflowTask
 from tests.support.filings import submitted_filings
 from workflow import Decision
@@ -35,8 +36,8 @@ def filed_on_holiday_eve(app: Flask, monkeypatch: pytest.MonkeyPatch) -> list[in
 
 
 def scan(app: Flask, at: str) -> Any:
-    with app.app_context():
-        return run_reminders(app.appbuilder.session, shanghai(at))
+    with app.app_context(), unit_of_work(app.appbuilder.session) as session:
+        return run_reminders(session, shanghai(at))
 
 
 def tasks(app: Flask) -> list[WorkflowTask]:
@@ -122,13 +123,16 @@ def test_reminders_stop_when_the_record_moves_on(app: Flask,
     with app.test_request_context():
         session = app.appbuilder.session
         reviewer = session.scalar(select(Operator).where(Operator.username == "zz_internal"))
-        flow.act_on_task(session, first.id, reviewer, Decision("approve", "同意"), first.version)
+        with unit_of_work(session):
+            flow.act_on_task(session, first.id, reviewer, Decision("approve", "同意"),
+                             first.version)
     assert scan(app, "2025-10-10 16:00").reminded == 1  # only the second filing's task
     with app.test_request_context():
         session = app.appbuilder.session
         clerk = session.scalar(select(Operator).where(Operator.username == "zz_clerk"))
         record = session.get(bids.BidChangeFiling, filed_on_holiday_eve[1])
-        flow.withdraw_record(session, bids.RECORD, record, clerk)
+        with unit_of_work(session):
+            flow.withdraw_record(session, bids.RECORD, record, clerk)
     before = len(messages(app, "zz_internal"))
     # 10-11: the supervision task the approval opened is due (3 working days); nothing else.
     assert scan(app, "2025-10-11 16:00").reminded == 1
@@ -146,7 +150,9 @@ def test_escalation_reaches_the_supervisor_post(app: Flask, monkeypatch: pytest.
     with app.test_request_context():
         session = app.appbuilder.session
         reviewer = session.scalar(select(Operator).where(Operator.username == "zz_internal"))
-        flow.act_on_task(session, task.id, reviewer, Decision("approve", "同意"), task.version)
+        with unit_of_work(session):
+            flow.act_on_task(session, task.id, reviewer, Decision("approve", "同意"),
+                             task.version)
     assert filing
     supervision = tasks(app)[0]
     assert supervision.step == "supervision_first"
@@ -163,8 +169,10 @@ def test_daily_overdue_digest_once_per_department(app: Flask,
     scan(app, "2025-10-14 16:00")
     with app.app_context():
         session = app.appbuilder.session
-        written = overdue_digest(session, shanghai("2025-10-15 08:30"))
-        again = overdue_digest(session, shanghai("2025-10-15 18:00"))
+        with unit_of_work(session):
+            written = overdue_digest(session, shanghai("2025-10-15 08:30"))
+        with unit_of_work(session):
+            again = overdue_digest(session, shanghai("2025-10-15 18:00"))
     assert written == 2 and again == 0  # zz_sup_first and zz_sup_review
     assert messages(app, "zz_sup_review")[-1] == "超期待办汇总：本区划共2项待办已超期"
     assert messages(app, "sj_sup_review") == []

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 from app.scheduler import JOBS, FileLock, PostgresLock, make_lock, run_job
+from app.services.notifications import task_target
 from app.timezone import utcnow
 from models import Notification, Operator, SmsMessage, WorkflowTask
 from tests.support.filings import submitted_filings
@@ -77,11 +78,12 @@ def test_once_runs_every_job_and_reminds_the_due_task(app: Flask,
         "outbox：发件箱送达0条，未送达0条",
         "temporary_passwords：过期临时密码0个",
         "overdue_digest：超期汇总消息0条",
+        "pending_uploads：清理未保存的附件0个",
     ]
     assert [job for job, *_ in JOBS] == [
-        "reminders", "sms", "outbox", "temporary_passwords", "overdue_digest"]
+        "reminders", "sms", "outbox", "temporary_passwords", "overdue_digest", "pending_uploads"]
     assert notifications(app, "zz_internal") == [
-        ("待办提醒：中标结果变更备案（单位内部审核）已等待0个工作日", f"/tasks/{task_id}/review")]
+        ("待办提醒：中标结果变更备案（单位内部审核）已等待0个工作日", task_target(task_id))]
     with app.app_context():
         task = db.session.get(WorkflowTask, task_id)
         assert task.remind_count == 1 and task.next_remind_on > utcnow()

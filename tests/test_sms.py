@@ -22,6 +22,7 @@ from app.extensions import db
 from app.services.accounts import expire_temporary_passwords
 from app.services.sms import HttpSmsGateway, deliver_sms, queue_sms
 from app.timezone import utcnow
+from app.transaction import run_each, unit_of_work
 from models import Operator, SmsMessage, TemporaryPassword
 from tests.conftest import Web
 
@@ -105,7 +106,7 @@ def test_without_gateway_messages_are_kept_for_the_administrator(
     with database(app) as session:
         message = queued(session)
         assert message.status == "pending"
-        assert deliver_sms(session) == (0, 0)
+        assert run_each(deliver_sms(session), session) == (0, 0)
         assert (message.status, message.body, message.attempts) == ("kept", TEXT, 0)
         assert message.last_error == "未配置短信网关（SMS_GATEWAY_URL），短信保存在短信记录中。"
     page = login_as("admin").get("/smsmessageview/list/").get_data(as_text=True)
@@ -117,10 +118,11 @@ def test_gateway_receives_json_and_bearer_token_then_body_is_redacted(
     """The gateway gets {"phone", "text"} with the token; the delivered row keeps ******."""
     with database(app) as session:
         message, now = queued(session), utcnow()
-        assert deliver_sms(session, HttpSmsGateway(gateway.url, TOKEN), now=now) == (1, 0)
+        sent = deliver_sms(session, HttpSmsGateway(gateway.url, TOKEN), now=now)
+        assert run_each(sent, session) == (1, 0)
         assert (message.status, message.body, message.last_error) == ("delivered", REDACTED, "")
         assert message.delivered_on == now
-        assert deliver_sms(session, HttpSmsGateway(gateway.url, TOKEN)) == (0, 0)
+        assert run_each(deliver_sms(session, HttpSmsGateway(gateway.url, TOKEN)), session) == (0, 0)
     assert gateway.received == [{"json": {"phone": PHONE, "text": TEXT}, "path": "/sms",
                                  "auth": f"Bearer {TOKEN}", "type": "application/json"}]
 
@@ -157,15 +159,17 @@ def test_failing_gateway_leaves_message_pending_until_its_next_attempt(
     sender = HttpSmsGateway(url, TOKEN, timeout=5)
     with database(app) as session:
         message, now = queued(session), utcnow()
-        assert deliver_sms(session, sender, now=now) == (0, 1)
+        assert run_each(deliver_sms(session, sender, now=now), session) == (0, 1)
         assert (message.status, message.attempts, message.body) == ("pending", 1, TEXT)
         assert message.last_error and message.delivered_on is None
         if failure == "http-500":
             assert "500" in message.last_error
         assert message.next_attempt_on == now + timedelta(minutes=2)
-        assert deliver_sms(session, sender, now=now + timedelta(seconds=119)) == (0, 0)
+        early = now + timedelta(seconds=119)
+        assert run_each(deliver_sms(session, sender, now=early), session) == (0, 0)
         assert message.attempts == 1
-        assert deliver_sms(session, sender, now=message.next_attempt_on) == (0, 1)
+        retry = message.next_attempt_on
+        assert run_each(deliver_sms(session, sender, now=retry), session) == (0, 1)
         assert message.attempts == 2
         assert message.next_attempt_on == now + timedelta(minutes=2 + 4)
     assert len(gateway.received) == (2 if failure == "http-500" else 0)
@@ -183,12 +187,14 @@ def test_sms_is_redacted_once_the_temporary_password_expired(app: Flask) -> None
     """expire_temporary_passwords hides expired passwords and leaves live ones."""
     password = recover(app)
     with database(app) as session:
-        assert expire_temporary_passwords(session) == 0
+        with unit_of_work(session):
+            assert expire_temporary_passwords(session) == 0
     assert password in bodies(app)[0]
     with database(app) as session:
         session.execute(update(TemporaryPassword).values(expires_on=utcnow() - timedelta(seconds=1)))
         session.commit()
-        assert expire_temporary_passwords(session) == 1
+        with unit_of_work(session):
+            assert expire_temporary_passwords(session) == 1
     [body] = bodies(app)
     assert password not in body and "临时密码：******" in body
 

@@ -139,13 +139,13 @@ def test_one_bad_row_imports_nothing_and_every_line_is_named(db_session: Any) ->
                         "YK-4,zz0101,耗材,2026,1.234", "YK-5,zzjg,监管经费,2026,100",
                         "YK-6,zz0101,,26,abc", "", "YK-7,zz0101,耗材,2026,-5")
     assert failure(plans.import_file, db_session, admin, "p.csv", content) == [
-        "第3行：计划金额必须是大于0的金额。",
+        "第3行：计划金额必须大于0。",
         "第4行：预算单位编码“xx”不存在。",
         "第5行：用款计划编号“YK-1”与第2行重复。",
         "第6行：计划金额最多保留两位小数。",
         f"第7行：“{supervision.name}”（zzjg）不是采购单位。",
         "第8行：请填写用款计划名称。",
-        "第10行：计划金额必须是大于0的金额。",
+        "第10行：计划金额必须大于0。",
     ]
     assert stored(db_session) == {}
 
@@ -174,7 +174,7 @@ def test_json_rows_use_english_keys_and_their_position(db_session: Any) -> None:
     assert stored(db_session)["YK-2"][3] == Decimal("20.50")
     bad = [rows[0], "YK-3", {**rows[1], "plan_amount": True, "external_no": "YK-9"}]
     assert failure(plans.import_json, db_session, admin, {"rows": bad}) == [
-        "第2行：格式不正确，每行必须是一个对象。", "第3行：计划金额必须是大于0的金额。"]
+        "第2行：格式不正确，每行必须是一个对象。", "第3行：计划金额必须是金额数字。"]
     assert failure(plans.import_json, db_session, admin, [rows]) == [
         '请求内容必须是 {"rows": [...]}。']
 
@@ -275,7 +275,7 @@ def test_import_page_uploads_and_reports(app: Flask, login_as: Any) -> None:
     bad = csv_bytes("YK-2,zz0101,设备,2026,0")
     page = admin.submit("/spendingplanimport/", {"file": (io.BytesIO(bad), "用款计划.csv")})
     text = page.get_data(as_text=True)
-    assert "导入失败，未导入任何数据。" in text and "第2行：计划金额必须是大于0的金额。" in text
+    assert "导入失败，未导入任何数据。" in text and "第2行：计划金额必须大于0。" in text
     with session_of(app) as session:
         assert set(stored(session)) == {"YK-1"}
     clerk = login_as("zz_clerk")

@@ -52,6 +52,12 @@ def query(app: Flask, fn: Callable[[Session], T]) -> T:
         return fn(db.session)
 
 
+def refusal(response: Any) -> tuple[str, str]:
+    """(code, message) of a REST refusal, whose body is {"code", "message", "field"}."""
+    body = response.get_json()
+    return body["code"], body["message"]
+
+
 def make_filing(app: Flask, prefix: str = "zz", project: int = 0,
                 content: str = "变更中标供应商") -> int:
     """A draft filing of ``{prefix}_clerk``'s unit, saved through the filing service."""
@@ -306,18 +312,18 @@ def test_refused_actions_change_nothing(app, api):
                      "zz_clerk"):
         refused = api(username).act(url_task, "approve", version)
         assert refused.status_code == 403, (username, refused.get_json())
-        assert refused.get_json() == {"message": NOT_MINE}
+        assert refusal(refused) == ("forbidden", NOT_MINE)
         unchanged()
 
     for stale in (version - 1, version + 1, 99):
         refused = internal.act(url_task, "approve", stale)
         assert refused.status_code == 409
-        assert refused.get_json() == {"message": HANDLED}
+        assert refusal(refused) == ("conflict", HANDLED)
         unchanged()
 
     unknown = internal.act(url_task, "reject", version)
     assert unknown.status_code == 422
-    assert unknown.get_json() == {"message": "“单位内部审核”没有“reject”这个审批结果。"}
+    assert refusal(unknown) == ("invalid", "“单位内部审核”没有“reject”这个审批结果。")
     unchanged()
     # return_first belongs to 监管部门复核 only.
     elsewhere = internal.act(url_task, "return_first", version, "退回初审")
@@ -327,7 +333,7 @@ def test_refused_actions_change_nothing(app, api):
     for opinion in ("", "   \n "):
         refused = internal.act(url_task, "return", version, opinion)
         assert refused.status_code == 422
-        assert refused.get_json() == {"message": OPINION_REQUIRED}
+        assert refusal(refused) == ("invalid", OPINION_REQUIRED)
         unchanged()
 
     for body in ({}, {"action": "approve"}, {"version": version},
@@ -345,7 +351,7 @@ def test_refused_actions_change_nothing(app, api):
     assert first.status_code == 200
     second = internal.act(url_task, "approve", version)
     assert second.status_code == 409
-    assert second.get_json() == {"message": HANDLED}
+    assert refusal(second) == ("conflict", HANDLED)
     assert history_rows(app, filing_id) == [("submit", "提交"), ("approve", "同意")]
     assert task_rows(app, filing_id) == [("internal_review", "done", 2),
                                          ("supervision_first", "open", 1)]
@@ -360,7 +366,7 @@ def test_a_later_step_refuses_the_earlier_reviewer(app, api):
     for username in ("zz_internal", "zz_sup_review", "sj_sup_first"):
         refused = api(username).act(task["id"], "approve", task["version"])
         assert refused.status_code == 403
-        assert refused.get_json() == {"message": NOT_MINE}
+        assert refusal(refused) == ("forbidden", NOT_MINE)
     assert len(history_rows(app, filing_id)) == 2
     assert api("zz_sup_first").tasks() == [task]
 
@@ -431,7 +437,7 @@ def test_return_to_first_review(app, api):
     task = only_task(sup_review, filing_id)
 
     blank = sup_review.act(task["id"], "return_first", task["version"], "")
-    assert blank.status_code == 422 and blank.get_json() == {"message": OPINION_REQUIRED}
+    assert blank.status_code == 422 and refusal(blank) == ("invalid", OPINION_REQUIRED)
     assert len(history_rows(app, filing_id)) == 3
 
     back = sup_review.act(task["id"], "return_first", task["version"], "金额核对有误")
@@ -447,7 +453,7 @@ def test_return_to_first_review(app, api):
     assert api("zz_clerk").show(filing_id)["status"] == "in_review"
     # The old 监管部门复核 task is closed: acting on it again is refused.
     stale = sup_review.act(task["id"], "approve", task["version"])
-    assert stale.status_code == 409 and stale.get_json() == {"message": HANDLED}
+    assert stale.status_code == 409 and refusal(stale) == ("conflict", HANDLED)
 
     advance(api, "zz", filing_id, "sup_first")
     assert advance(api, "zz", filing_id, "sup_review") == {"status": "completed", "step": None}
@@ -473,7 +479,7 @@ def test_withdraw_before_anyone_acts(app, api):
         ("submit", "提交", "郑州市经办人"), ("withdraw", "撤回", "郑州市经办人")]
     # The withdrawn task can no longer be acted on.
     late = internal.act(task["id"], "approve", task["version"])
-    assert late.status_code == 409 and late.get_json() == {"message": HANDLED}
+    assert late.status_code == 409 and refusal(late) == ("conflict", HANDLED)
     twice = clerk.withdraw(filing_id)
     assert twice.status_code == 422 and "不能撤回" in twice.get_json()["message"]
     assert len(clerk.history(filing_id)) == 2
@@ -492,7 +498,7 @@ def test_withdraw_after_a_reviewer_acted_is_refused(app, api):
 
     refused = clerk.withdraw(filing_id)
     assert 400 <= refused.status_code < 500
-    assert refused.get_json() == {"message": CANNOT_WITHDRAW}
+    assert refused.get_json()["message"] == CANNOT_WITHDRAW
     assert clerk.show(filing_id)["status"] == "in_review"
     assert task_rows(app, filing_id) == before
     assert history_rows(app, filing_id) == [("submit", "提交"), ("approve", "同意")]
@@ -503,7 +509,7 @@ def test_withdraw_of_a_draft_and_by_strangers(app, api):
     filing_id = make_filing(app)
     draft = api("zz_clerk").withdraw(filing_id)
     assert draft.status_code == 422
-    assert draft.get_json() == {"message": "该记录尚未提交，不能撤回。"}
+    assert refusal(draft) == ("invalid", "该记录尚未提交，不能撤回。")
 
     assert api("zz_clerk").submit(filing_id).status_code == 200
     for username in ("sj_clerk", "pds_clerk"):
@@ -605,7 +611,7 @@ def test_concurrent_approvals_exactly_one_wins(app, api, api_token, database, mo
     statuses = sorted(r[0] for r in results)
     assert statuses == [200, 409], (database.backend, results)
     loser = next(r for r in results if r[0] == 409)
-    assert loser[1] == {"message": HANDLED}
+    assert (loser[1]["code"], loser[1]["message"]) == ("conflict", HANDLED)
     winner = next(r for r in results if r[0] == 200)
     assert winner[1]["result"] == {"status": "in_review", "step": "supervision_first"}
     assert history_rows(app, filing_id) == [("submit", "提交"), ("approve", "同意")]
@@ -715,7 +721,7 @@ def test_withdraw_racing_an_approval_is_refused(app, api, api_token, monkeypatch
     monkeypatch.undo()
     assert approval.status_code == 200, approval.get_json()
     assert outcome and 400 <= outcome[0][0] < 500, (database.backend, outcome)
-    assert outcome[0][1] == {"message": CANNOT_WITHDRAW}
+    assert outcome[0][1]["message"] == CANNOT_WITHDRAW
     assert api("zz_clerk").show(filing_id)["status"] == "in_review"
     assert history_rows(app, filing_id) == [("submit", "提交"), ("approve", "同意")]
     assert only_task(api("zz_sup_first"), filing_id)["step"] == "supervision_first"

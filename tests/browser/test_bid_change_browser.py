@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from models import BidChangeFiling
+from models import BidChangeAnnouncement, BidChangeFiling
 from tests.browser.conftest import open_menu, sign_in, switch_to
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -125,6 +125,11 @@ def filings(db_session) -> int:
     return db_session.scalar(select(func.count()).select_from(BidChangeFiling))
 
 
+def announcements(db_session) -> int:
+    db_session.expire_all()
+    return db_session.scalar(select(func.count()).select_from(BidChangeAnnouncement))
+
+
 def test_bid_change_filing_is_approved_and_opens_the_announcement(page, db_session,
                                                                    tmp_path: Path) -> None:
     pdf = tmp_path / FILE_NAME
@@ -136,7 +141,9 @@ def test_bid_change_filing_is_approved_and_opens_the_announcement(page, db_sessi
     flashed(page, NO_FILE)
     assert filings(db_session) == 0
     page.screenshot(path="test-results/bid_change_no_file.png", full_page=True)
-    page.click("a[href*='/bidchangefilingview/add']")  # FAB drops the refused form: again
+    # The refused form comes back as typed: only the file is still to choose.
+    expect(page.locator("#change_content")).to_have_value("中标供应商名称变更为河南中原建设集团有限公司")
+    expect(page.locator("#change_reason")).to_have_value("中标供应商更名，已取得市场监督管理部门核准文件")
     fill_filing(page, pdf=pdf)
     flashed(page, "增加成功")
     assert filings(db_session) == 1
@@ -147,7 +154,9 @@ def test_bid_change_filing_is_approved_and_opens_the_announcement(page, db_sessi
 
     add_announcement(page)  # the gate, while the filing is in review
     flashed(page, GATE)
-    expect(page.locator("table tbody tr", has_text=PROJECT)).to_have_count(0)
+    # Nothing is added; the refused form comes back as typed.
+    assert announcements(db_session) == 0
+    expect(page.locator("#title")).to_have_value(f"{PROJECT}中标结果变更公告")
     page.screenshot(path="test-results/bid_change_gate.png", full_page=True)
 
     for number, (username, step, label) in enumerate(CHAIN):

@@ -10,6 +10,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.services import bids
 from app.services import workflow as flow
+from app.transaction import unit_of_work
 from models import BidChangeFiling, Operator, Project
 
 
@@ -24,9 +25,10 @@ def submitted_filings(app: Flask, count: int = 1, clerk_name: str = "zz_clerk") 
             filing = BidChangeFiling(project_id=project.id, change_content=f"供应商更名{n}",
                                      change_reason="工商变更")
             upload = FileStorage(io.BytesIO(b"%PDF-1.4 test"), filename="说明.pdf")
-            bids.prepare_filing(session, filing, clerk, upload, creating=True)
-            session.add(filing)
-            session.commit()
-            flow.submit_record(session, bids.RECORD, filing, clerk)
+            with unit_of_work(session):
+                bids.prepare_filing(session, filing, clerk, upload, creating=True)
+                session.add(filing)
+                session.flush()
+                flow.submit_record(session, bids.RECORD, filing, clerk)
             ids.append(filing.id)
     return ids

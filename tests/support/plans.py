@@ -12,6 +12,7 @@ from werkzeug.datastructures import FileStorage
 from app.services import plans
 from app.services import workflow as flow
 from app.timezone import business_today
+from app.transaction import unit_of_work
 from models import (
     CatalogueItem,
     Intention,
@@ -64,10 +65,11 @@ def filed_plan(app: Flask, username: str = "zz_clerk", submit: bool = True,
     with app.test_request_context():
         session = app.appbuilder.session
         clerk = operator(session, username)
-        plan = plans.save_plan(session, clerk, plan_input(session, clerk, **overrides),
-                               {"import_proof": pdf(), "unlinked_proof": pdf()})
-        if submit:
-            flow.submit_record(session, plans.RECORD, plan, clerk)
+        with unit_of_work(session):
+            plan = plans.save_plan(session, clerk, plan_input(session, clerk, **overrides),
+                                   {"import_proof": pdf(), "unlinked_proof": pdf()})
+            if submit:
+                flow.submit_record(session, plans.RECORD, plan, clerk)
         return plan.id
 
 
@@ -81,8 +83,9 @@ def act(app: Flask, username: str, plan_id: int, action: str = "approve", opinio
         task = session.scalar(select(WorkflowTask).where(
             WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open"))
         assert task is not None, f"no open task for plan {plan_id}"
-        return flow.act_on_task(session, task.id, reviewer, Decision(action, opinion, choices),
-                                task.version)
+        with unit_of_work(session):
+            return flow.act_on_task(session, task.id, reviewer,
+                                    Decision(action, opinion, choices), task.version)
 
 
 def current_step(app: Flask, plan_id: int) -> tuple[str, str | None]:
