@@ -42,6 +42,11 @@ def spending_of(app: Flask, username: str) -> int:
             .order_by(SpendingPlan.external_no))
 
 
+def count(app: Flask, model: type) -> int:
+    with app.app_context():
+        return app.appbuilder.session.scalar(select(func.count()).select_from(model))
+
+
 def refused_out_of_scope(response: Any) -> None:
     assert response.status_code in (403, 422), response.get_json()
     body = response.get_json()
@@ -235,3 +240,43 @@ def test_a_refused_write_leaves_no_history_or_file(app: Flask, client: Any,
         assert app.appbuilder.session.scalar(
             select(func.count(WorkflowHistory.id))) == after_plan
     assert before_files <= files_after_plan and before <= after_plan
+
+
+def test_plan_put_cannot_fund_from_another_units_spending_plan(app: Flask, client: Any,
+                                                                api_token: Any) -> None:
+    from tests.test_plans_api import PLANS, body
+
+    headers = api_token("sj_clerk")
+    created = client.post(PLANS, json=body(app), headers=headers)
+    assert created.status_code == 201, created.get_json()
+    pk = created.get_json()["id"]
+    foreign = spending_of(app, "pds_clerk")
+    changed = body(app, fundings={str(foreign): "20000.00"})
+    before = count(app, ProcurementPlan)
+    refused_out_of_scope(client.put(f"{PLANS}{pk}", json=changed, headers=headers))
+    refused_out_of_scope(client.post(PLANS, json=changed, headers=headers))
+    assert count(app, ProcurementPlan) == before
+    with app.app_context():
+        plan = app.appbuilder.session.get(ProcurementPlan, pk)
+        assert [f.spending_plan_id for f in plan.fundings] == [spending_of(app, "sj_clerk")]
+
+
+def test_operator_put_cannot_take_another_units_role(app: Flask, client: Any,
+                                                     api_token: Any) -> None:
+    headers = api_token("zz_unitadmin")
+    role = client.post("/api/v1/unit_role/", headers=api_token("sj_unitadmin"),
+                       json={"name": "省直角色", "functions": []})
+    assert role.status_code == 201, role.get_json()
+    foreign_role = role.get_json()["id"]
+    created = client.post("/api/v1/operator/", headers=headers, json={
+        "first_name": "新同事", "phone": "13900007777", "password": "Abc@12345"})
+    assert created.status_code == 201, created.get_json()
+    pk = created.get_json()["id"]
+    refused = client.put(f"/api/v1/operator/{pk}", json={"unit_roles": [foreign_role]},
+                         headers=headers)
+    refused_out_of_scope(refused)
+    assert refused.get_json()["field"] == "unit_roles"
+    with app.app_context():
+        from models import Operator
+
+        assert app.appbuilder.session.get(Operator, pk).unit_roles == []
