@@ -124,6 +124,7 @@ def prepare(url: str) -> dict[str, dict[str, Any]]:
         item = session.scalar(select(CatalogueItem.id).where(CatalogueItem.code == "A05010201"))
         for username in CLERKS:
             clerk = session.scalar(select(Operator).where(Operator.username == username))
+            assert clerk is not None, f"demo clerk {username} is missing"
             spending = session.scalar(select(SpendingPlan.id).where(
                 SpendingPlan.unit_id == clerk.unit_id).order_by(SpendingPlan.external_no))
             body: dict[str, Any] = {

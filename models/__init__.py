@@ -6,7 +6,13 @@ from models.changes import MethodChange, ReductionKind, SpendingReduction
 from models.contracts import Contract, ContractFunding, MigrantAccount, Supplier, contract_item
 from models.notifications import Notification
 from models.organisation import Region, Unit, UnitKind, division_competent
-from models.payments import OutboxMessage, PaymentApplication, PaymentEvent
+from models.payments import (
+    OutboxMessage,
+    PaymentApplication,
+    PaymentEvent,
+    PaymentEventKind,
+    PaymentStatus,
+)
 from models.people import AppFunction, Operator, Post, UnitRole
 from models.plans import (
     METHOD_SHORT,
@@ -14,6 +20,7 @@ from models.plans import (
     Category,
     FundSource,
     Intention,
+    IntentionStatus,
     Method,
     Organisation,
     PlanFunding,
@@ -24,6 +31,7 @@ from models.plans import (
 )
 from models.workflow import (
     HistoryIsAppendOnly,
+    TaskStatus,
     WorkflowDefinition,
     WorkflowHistory,
     WorkflowInstance,
@@ -39,6 +47,8 @@ __all__ = [
     "OutboxMessage",
     "PaymentApplication",
     "PaymentEvent",
+    "PaymentEventKind",
+    "PaymentStatus",
     "Contract",
     "ContractFunding",
     "MigrantAccount",
@@ -52,6 +62,7 @@ __all__ = [
     "Category",
     "FundSource",
     "Intention",
+    "IntentionStatus",
     "Method",
     "Organisation",
     "PlanFunding",
@@ -64,6 +75,7 @@ __all__ = [
     "BidChangeFiling",
     "HistoryIsAppendOnly",
     "Project",
+    "TaskStatus",
     "WorkflowDefinition",
     "WorkflowHistory",
     "WorkflowInstance",

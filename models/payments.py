@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -26,6 +27,23 @@ from models.people import Operator
 from models.plans import MONEY, SpendingPlan
 
 
+class PaymentStatus(StrEnum):
+    """Where a 资金支付申请 stands; the stored value is the member's value."""
+
+    draft = "draft"  # 草稿: editable, not yet sent
+    sent = "sent"  # 支付申请: in the outbox or with the budget execution system
+    paid = "paid"  # the budget system reported it paid
+    returned = "returned"  # the budget system returned it
+
+
+class PaymentEventKind(StrEnum):
+    """What the budget execution system reports on a sent application."""
+
+    paid = "paid"
+    returned = "returned"
+    refunded = "refunded"
+
+
 class PaymentApplication(Model):
     """资金支付申请 of one contract against one 用款计划 (or none for own funds)."""
 
@@ -44,7 +62,8 @@ class PaymentApplication(Model):
     payee_account: Mapped[str] = mapped_column(String(40), nullable=False, default="")
     payee_bank: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     application_no: Mapped[str | None] = mapped_column(String(32), unique=True, nullable=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=PaymentStatus.draft,
+                                        index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("ab_user.id"), nullable=False)
     created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     sent_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -69,7 +88,7 @@ class PaymentEvent(Model):
     event_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     application_id: Mapped[int] = mapped_column(ForeignKey("payment_application.id"),
                                                 nullable=False, index=True)
-    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # paid, returned, refunded
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # a PaymentEventKind
     amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     event_date: Mapped[date] = mapped_column(Date, nullable=False)
     voucher: Mapped[str] = mapped_column(String(64), nullable=False, default="")

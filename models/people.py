@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import Role, User
 from sqlalchemy import (
@@ -106,14 +108,20 @@ class Operator(User):
 
     __tablename__ = "ab_user"
 
-    unit_id = Column(Integer, ForeignKey("unit.id"), nullable=True, index=True)
-    post_id = Column(Integer, ForeignKey("post.id"), nullable=True, index=True)
-    phone = Column(String(20), nullable=True)
-    internal_review = Column(Boolean, nullable=False, default=False, server_default=false())
-    supplier_id = Column(Integer, ForeignKey("supplier.id"), nullable=True, unique=True)
+    # Typed declarations (FAB's User is untyped for mypy): the columns FAB does not define.
+    unit_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("unit.id"), nullable=True, index=True)
+    post_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("post.id"), nullable=True, index=True)
+    phone: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    internal_review: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false())
+    supplier_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("supplier.id"), nullable=True, unique=True)
     # Set by a login with a temporary password: nothing else is reachable until changed.
-    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
-    locked_until = Column(DateTime, nullable=True)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false())
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
     unit = relationship(Unit, foreign_keys=[unit_id])
     post = relationship(Post, foreign_keys=[post_id])

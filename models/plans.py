@@ -104,6 +104,14 @@ class CatalogueItem(Model):
         return f"{self.code} {self.name}"
 
 
+class IntentionStatus(enum.StrEnum):
+    """Where a 采购意向 stands (draft → 公开 → 撤回); the stored value is the member's value."""
+
+    draft = "draft"
+    published = "published"
+    withdrawn = "withdrawn"
+
+
 class Intention(Model):
     """采购意向: published by a unit before it files a plan (郑州: 30 to 90 days before)."""
 
@@ -116,7 +124,8 @@ class Intention(Model):
     budget_amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
     expected_month: Mapped[str] = mapped_column(String(7), nullable=False)  # YYYY-MM
     remark: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft")
+    status: Mapped[str] = mapped_column(String(16), nullable=False,
+                                        default=IntentionStatus.draft)
     published_on: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     withdrawn_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     withdraw_reason: Mapped[str] = mapped_column(Text, nullable=False, default="")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_appbuilder import Model
 from sqlalchemy import (
@@ -21,6 +22,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.clock import utcnow
 from models.organisation import Unit
 from models.people import Operator
+
+
+class TaskStatus(StrEnum):
+    """Where a review task stands; the stored value is the member's value."""
+
+    open = "open"  # 待办: waiting for a reviewer of its post and unit
+    done = "done"  # 已办: a reviewer acted on it
+    cancelled = "cancelled"  # the submitter withdrew the record first
 
 
 class WorkflowDefinition(Model):
@@ -91,7 +100,7 @@ class WorkflowTask(Model):
     step_label: Mapped[str] = mapped_column(String(100), nullable=False)
     post_code: Mapped[str] = mapped_column(String(32), nullable=False)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=TaskStatus.open)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     acted_on: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.extensions import db
 from app.services import bids
 from app.services import workflow as flow
 from app.transaction import unit_of_work
@@ -34,17 +35,22 @@ from tests.test_payments import filed_contract  # noqa: F401  (fixture)
 OTHER_UNIT = "zz_clerk"
 
 
-def spending_of(app: Flask, username: str) -> int:
+def spending_of(app: Flask, username: str) -> Any:
     with app.app_context():
-        session = app.appbuilder.session
+        session = db.session
         return session.scalar(select(SpendingPlan.id).where(
             SpendingPlan.unit_id == operator(session, username).unit_id)
             .order_by(SpendingPlan.external_no))
 
 
+def stored(model: type, pk: int) -> Any:
+    """A record as the database holds it (inside an app context)."""
+    return db.session.get(model, pk)
+
+
 def count(app: Flask, model: type) -> int:
     with app.app_context():
-        return app.appbuilder.session.scalar(select(func.count()).select_from(model))
+        return int(db.session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 def refused_out_of_scope(response: Any) -> None:
@@ -68,7 +74,7 @@ def test_reduction_put_cannot_point_at_another_units_spending_plan(
     refused_out_of_scope(client.post("/api/v1/spending_reduction/",
                                      json={**body, "spending_plan": foreign}, headers=headers))
     with app.app_context():
-        session = app.appbuilder.session
+        session = db.session
         assert session.get(SpendingReduction, pk).spending_plan_id == own
         assert session.scalar(select(func.count(SpendingReduction.id))) == 1
     # The draft still goes its own way.
@@ -88,14 +94,14 @@ def test_reduction_put_refusal_says_code_message_and_field(app: Flask, client: A
     assert too_much.status_code == 422
     assert too_much.get_json()["code"] in ("invalid", "amount_too_large")
     with app.app_context():
-        assert app.appbuilder.session.get(SpendingReduction, pk).amount == Decimal("1000.00")
+        assert stored(SpendingReduction, pk).amount == Decimal("1000.00")
 
 
 def test_payment_put_cannot_point_at_another_units_contract_or_plan(
         app: Flask, client: Any, api_token: Any, filed_contract: int) -> None:  # noqa: F811
     headers = api_token("pds_clerk")
     with app.app_context():
-        funding = app.appbuilder.session.get(Contract, filed_contract).fundings[0]
+        funding = stored(Contract, filed_contract).fundings[0]
         spending = funding.spending_plan_id
     created = client.post("/api/v1/payment/", headers=headers, json={
         "contract": filed_contract, "spending_plan": spending, "amount": "100.00"})
@@ -106,7 +112,7 @@ def test_payment_put_cannot_point_at_another_units_contract_or_plan(
                          headers=headers)
     assert refused.status_code == 422
     with app.app_context():
-        assert app.appbuilder.session.get(PaymentApplication, pk).spending_plan_id == spending
+        assert stored(PaymentApplication, pk).spending_plan_id == spending
     # Another unit cannot reach the payment at all, nor name this unit's contract.
     other = api_token(OTHER_UNIT)
     assert client.put(f"/api/v1/payment/{pk}", json={"amount": "1.00"},
@@ -118,7 +124,7 @@ def test_payment_put_cannot_point_at_another_units_contract_or_plan(
 def _filing_in_review(app: Flask, unit_code: str = "zz0101") -> int:
     """A 中标结果变更备案 submitted (not complete) for the unit's first project."""
     with app.test_request_context():
-        session = app.appbuilder.session
+        session = db.session
         clerk = operator(session, OTHER_UNIT)
         project = session.scalar(select(Project).where(Project.unit_id == clerk.unit_id)
                                  .order_by(Project.id))
@@ -146,7 +152,7 @@ def test_announcement_put_keeps_the_gate_and_the_scope(app: Flask, client: Any,
                           json={"project": gated, "title": "公告", "content": "内容"})
     assert refused.status_code == 422 and "备案" in refused.get_json()["message"]
     with app.app_context():
-        session = app.appbuilder.session
+        session = db.session
         foreign = session.scalar(select(Project.id).where(
             Project.unit_id == operator(session, "pds_clerk").unit_id))
         # A completed filing for another own project, so that an announcement can exist.
@@ -165,14 +171,14 @@ def test_announcement_put_keeps_the_gate_and_the_scope(app: Flask, client: Any,
     refused_out_of_scope(client.put(f"/api/v1/bid_change_announcement/{pk}",
                                     json={"project": foreign}, headers=headers))
     with app.app_context():
-        assert app.appbuilder.session.get(BidChangeAnnouncement, pk).project_id == free
+        assert stored(BidChangeAnnouncement, pk).project_id == free
 
 
 def test_contract_put_cannot_point_at_another_units_plan(app: Flask, client: Any,
                                                           api_token: Any) -> None:
     plan_id = completed(app)
     with app.test_request_context():
-        session = app.appbuilder.session
+        session = db.session
         pk = contract(session, plan_id, "20000.00", "20000.00").id
         foreign_plan = session.scalar(select(ProcurementPlan.id).where(
             ProcurementPlan.unit_id == operator(session, OTHER_UNIT).unit_id))
@@ -185,7 +191,7 @@ def test_contract_put_cannot_point_at_another_units_plan(app: Flask, client: Any
         "total_amount": "1.00"})
     assert refused.status_code == 422
     with app.app_context():
-        assert app.appbuilder.session.get(Contract, pk).plan_id == plan_id
+        assert stored(Contract, pk).plan_id == plan_id
 
 
 def test_method_change_put_cannot_point_at_another_units_plan(
@@ -197,7 +203,7 @@ def test_method_change_put_cannot_point_at_another_units_plan(
     assert refused.status_code == 422
     assert refused.get_json()["message"] == "请选择本单位的项目。"
     with app.app_context():
-        assert app.appbuilder.session.scalar(select(func.count(MethodChange.id))) == 0
+        assert db.session.scalar(select(func.count(MethodChange.id))) == 0
 
 
 def test_a_refused_write_leaves_no_history_or_file(app: Flask, client: Any,
@@ -211,15 +217,15 @@ def test_a_refused_write_leaves_no_history_or_file(app: Flask, client: Any,
 
     before_files = stored()
     with app.app_context():
-        before = app.appbuilder.session.scalar(select(func.count(WorkflowHistory.id)))
+        before = db.session.scalar(select(func.count(WorkflowHistory.id)))
     plan_id = completed(app)
     with app.app_context():
-        after_plan = app.appbuilder.session.scalar(select(func.count(WorkflowHistory.id)))
+        after_plan = db.session.scalar(select(func.count(WorkflowHistory.id)))
     files_after_plan = stored()
     # A contract whose file is fine but whose amount breaks the bound: the file must not stay.
     headers = api_token("pds_clerk")
     with app.app_context():
-        session = app.appbuilder.session
+        session = db.session
         plan = session.get(ProcurementPlan, plan_id)
         items = [line.id for line in plan.items]
         spending = plan.fundings[0].spending_plan_id
@@ -236,8 +242,8 @@ def test_a_refused_write_leaves_no_history_or_file(app: Flask, client: Any,
     assert refused.status_code == 422, refused.get_json()
     assert stored() == files_after_plan
     with app.app_context():
-        assert app.appbuilder.session.scalar(select(func.count(Contract.id))) == 0
-        assert app.appbuilder.session.scalar(
+        assert db.session.scalar(select(func.count(Contract.id))) == 0
+        assert db.session.scalar(
             select(func.count(WorkflowHistory.id))) == after_plan
     assert before_files <= files_after_plan and before <= after_plan
 
@@ -257,7 +263,7 @@ def test_plan_put_cannot_fund_from_another_units_spending_plan(app: Flask, clien
     refused_out_of_scope(client.post(PLANS, json=changed, headers=headers))
     assert count(app, ProcurementPlan) == before
     with app.app_context():
-        plan = app.appbuilder.session.get(ProcurementPlan, pk)
+        plan = stored(ProcurementPlan, pk)
         assert [f.spending_plan_id for f in plan.fundings] == [spending_of(app, "sj_clerk")]
 
 
@@ -279,4 +285,4 @@ def test_operator_put_cannot_take_another_units_role(app: Flask, client: Any,
     with app.app_context():
         from models import Operator
 
-        assert app.appbuilder.session.get(Operator, pk).unit_roles == []
+        assert stored(Operator, pk).unit_roles == []

@@ -28,6 +28,7 @@ def draft_filing(app: Flask) -> int:
     with app.app_context():
         session = db.session
         clerk = session.scalar(select(Operator).where(Operator.username == "zz_clerk"))
+        assert clerk is not None
         project = session.scalar(select(Project).where(Project.unit_id == clerk.unit_id))
         item = BidChangeFiling(project_id=project.id, change_content="变更中标供应商",
                                change_reason="原中标供应商放弃中标资格", new_supplier="")

@@ -67,6 +67,7 @@ def make_filing(app: Flask, prefix: str = "zz", project: int = 0,
     with app.app_context():
         session = db.session
         clerk = session.scalar(select(Operator).where(Operator.username == f"{prefix}_clerk"))
+        assert clerk is not None
         projects = session.scalars(
             select(Project).where(Project.unit_id == clerk.unit_id).order_by(Project.id)).all()
         item = BidChangeFiling(project_id=projects[project].id, change_content=content,

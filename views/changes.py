@@ -15,8 +15,9 @@ from app.services.records import status_label
 from models import MethodChange, ProcurementPlan, SpendingPlan, SpendingReduction
 from views.base import ServiceHooks, ServiceModelView
 from views.bids import WorkflowActionsMixin
+from workflow import Status
 
-COMPLETED_PLANS = own_unit_choices(ProcurementPlan, ProcurementPlan.status == "completed",
+COMPLETED_PLANS = own_unit_choices(ProcurementPlan, ProcurementPlan.status == Status.completed,
                                    label="本单位已备案项目")
 
 

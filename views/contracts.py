@@ -22,6 +22,7 @@ from views.base import ServiceHooks, ServiceModelView
 from views.bids import WorkflowActionsMixin
 from views.changes import COMPLETED_PLANS
 from views.contract_form import FUNDINGS, FundingFieldsMixin
+from workflow import Status
 
 SUPPLIER_LABELS = {
     "name": _l("供应商名称"), "credit_code": _l("统一社会信用代码"), "contact_name": _l("联系人"),
@@ -60,7 +61,7 @@ class FilterOwnPlanItems(BaseFilter):
         # A line reads as "<plan>：<品目> <amount>": its plan and 品目 come with the lines.
         return query.join(PlanItem.plan).filter(
             ProcurementPlan.unit_id == (user.unit_id if user else None),
-            ProcurementPlan.status == "completed",
+            ProcurementPlan.status == Status.completed,
         ).options(contains_eager(PlanItem.plan), joinedload(PlanItem.catalogue_item))
 
 

@@ -16,7 +16,7 @@ from app.scope import UNIT_SCOPE
 from app.services import intentions
 from app.services.money import format_money as money
 from app.services.records import status_label
-from models import Intention
+from models import Intention, IntentionStatus
 from views.base import ServiceModelView, attempt
 from views.rest import ServiceRestApi
 
@@ -105,7 +105,7 @@ class IntentionView(ServiceModelView):
         if item is None:
             abort(404)
         show = url_for(f"{self.endpoint}.show", pk=pk)
-        if item.status != intentions.PUBLISHED:
+        if item.status != IntentionStatus.published:
             flash("只有已公开的采购意向可以撤回。", "danger")
             return redirect(show)
         reason, error = request.form.get("reason", ""), ""

@@ -17,11 +17,15 @@ from flask_babel import lazy_gettext as _l
 from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
 from app.services.money import format_money as money
-from models import Contract, OutboxMessage, PaymentApplication, SpendingPlan
+from models import Contract, OutboxMessage, PaymentApplication, PaymentStatus, SpendingPlan
 from views.base import ServiceHooks, ServiceModelView, attempt
 from views.rest import ChineseApiErrors
+from workflow import Status
 
-STATUS = {"draft": "草稿", "sent": "已发送预算执行系统", "paid": "已支付", "returned": "已退回"}
+STATUS: dict[str, str] = {
+    PaymentStatus.draft: "草稿", PaymentStatus.sent: "已发送预算执行系统",
+    PaymentStatus.paid: "已支付", PaymentStatus.returned: "已退回",
+}
 
 
 class PaymentRules(ServiceHooks):
@@ -58,7 +62,8 @@ class PaymentView(PaymentRules, ServiceModelView):
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "contract": own_unit_choices(
-            Contract, Contract.status.in_(("in_review", "completed")), label="本单位已备案合同"),
+            Contract, Contract.status.in_((Status.in_review, Status.completed)),
+            label="本单位已备案合同"),
         "spending_plan": own_unit_choices(SpendingPlan, label="本单位用款计划"),
     }
     formatters_columns = {"amount": money, "status": lambda s: STATUS.get(s, s)}

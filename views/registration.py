@@ -22,7 +22,7 @@ from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.services.records import status_label
 from app.transaction import unit_of_work
-from models import Region, Unit, UnitRegistration, WorkflowTask
+from models import Region, TaskStatus, Unit, UnitRegistration, WorkflowTask
 from views.accounts import _required
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
@@ -156,7 +156,7 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
         actor = current_operator()
         task = self.db_session.scalar(select(WorkflowTask).where(
             WorkflowTask.instance_id == (instance.id if instance else None),
-            WorkflowTask.status == "open", WorkflowTask.post_code == actor.post_code,
+            WorkflowTask.status == TaskStatus.open, WorkflowTask.post_code == actor.post_code,
             WorkflowTask.unit_id == actor.unit_id)) if actor else None
         if task is None:
             flash("该注册信息没有待您审核的任务。", "warning")

@@ -19,9 +19,9 @@ from app.services.errors import Conflict, ServiceError
 from app.services.reminders import age_in_working_days
 from app.services.workflow_registry import registry
 from app.timezone import utcnow
-from models import Post, WorkflowInstance, WorkflowTask
+from models import Post, TaskStatus, WorkflowInstance, WorkflowTask
 from views.base import attempt
-from workflow import Decision
+from workflow import Decision, Status
 from workflow.graph import END, START, to_svg
 
 PAGE_SIZE = 50
@@ -85,7 +85,7 @@ def chart_position(instance: WorkflowInstance) -> str:
     """The box to highlight: the current step, 完成 when done, 提交 while with the applicant."""
     if instance.step:
         return instance.step
-    return END if instance.status == "completed" else START
+    return END if instance.status == Status.completed else START
 
 
 class TaskView(BaseView):
@@ -124,7 +124,7 @@ class TaskView(BaseView):
             task = flow.task_for(session, pk, actor)
         except ServiceError as exc:
             abort(exc.status)
-        if task.status != "open":
+        if task.status != TaskStatus.open:
             flash(flow.ALREADY_HANDLED, "warning")
             return redirect(url_for(".list"))
         if request.method == "POST":

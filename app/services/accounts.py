@@ -15,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.passwords import PasswordPolicyError, hash_password
 from app.permissions import SUPPLIER
 from app.ratelimit import check
+from app.services.base import matched_rows
 from app.services.contracts import check_credit_code, validate_supplier
 from app.services.errors import RateLimited, ServiceError, ValidationFailed
 from app.services.operators import MOBILE, PLACEHOLDER_EMAIL_DOMAIN, post_by_code
@@ -125,7 +126,7 @@ def use_temporary_password(session: Session, operator: Operator, password: str) 
             used = session.execute(update(TemporaryPassword).where(
                 TemporaryPassword.id == item.id, TemporaryPassword.used_on.is_(None))
                 .values(used_on=now))
-            if used.rowcount != 1:
+            if matched_rows(used) != 1:
                 return False
             operator.must_change_password = True
             redact(session, [item.sms_id] if item.sms_id else [])
@@ -137,7 +138,7 @@ def expire_temporary_passwords(session: Session, now: datetime | None = None) ->
     """Redact the SMS of temporary passwords that expired unused; returns how many."""
     now = now or utcnow()
     dead = list(session.scalars(
-        select(TemporaryPassword.sms_id).join(SmsMessage)
+        select(SmsMessage.id).select_from(TemporaryPassword).join(SmsMessage)
         .where(TemporaryPassword.used_on.is_(None), TemporaryPassword.expires_on <= now,
                SmsMessage.body != SmsMessage.redacted)))
     redact(session, dead)

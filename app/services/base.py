@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CursorResult, Result, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.services.errors import ValidationFailed
@@ -26,11 +26,17 @@ def without_autoflush(
     """
 
     @functools.wraps(func)
-    def wrapper(session: Session, *args: Any, **kwargs: Any) -> R:
+    def wrapper(session: Session, /, *args: P.args, **kwargs: P.kwargs) -> R:
         with session.no_autoflush:
             return func(session, *args, **kwargs)
 
     return wrapper
+
+
+def matched_rows(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (its result is a CursorResult; any other
+    result matched none)."""
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 @dataclass(frozen=True)

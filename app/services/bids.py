@@ -21,8 +21,14 @@ from app.services.records import (
     own_record,
     required_text,
     save_record,
+    unit_id_of,
 )
-from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
+from app.services.workflow_registry import (
+    Accessor,
+    RecordType,
+    WorkflowRecord,
+    WorkflowRegistry,
+)
 from app.timezone import to_business, utcnow
 from models import BidChangeAnnouncement, BidChangeFiling, Operator, Project
 from workflow import Status
@@ -61,7 +67,7 @@ def validate_filing_delete(item: BidChangeFiling, actor: Operator | None) -> Non
     clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能删除本单位的备案。")
-    if item.status != Status.draft.value:
+    if item.status != Status.draft:
         raise ValidationFailed("已提交过的备案不能删除，审批记录须完整保留。")
 
 
@@ -69,7 +75,7 @@ def filing_completed(session: Session, project_id: int | None) -> bool:
     """Whether a 中标结果变更备案 of the project has completed its chain."""
     return bool(project_id) and bool(session.scalar(select(exists().where(
         BidChangeFiling.project_id == project_id,
-        BidChangeFiling.status == Status.completed.value))))
+        BidChangeFiling.status == Status.completed))))
 
 
 @without_autoflush
@@ -81,7 +87,7 @@ def prepare_announcement(session: Session, item: BidChangeAnnouncement, actor: O
     """
     clerk = clerk_of(actor)
     if creating:
-        item.unit_id = clerk.unit_id
+        item.unit_id = unit_id_of(clerk)
     elif item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能修改本单位的公告。")
     if not creating and session.scalar(
@@ -183,7 +189,7 @@ FIELDS: dict[str, Accessor] = {
 }
 
 
-def _record_completion(session: Session, record: Any) -> None:
+def _record_completion(session: Session, record: WorkflowRecord) -> None:
     record.completed_on = utcnow()
 
 

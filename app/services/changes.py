@@ -16,6 +16,7 @@ from app.services.files import store_upload
 from app.services.ledger import amounts
 from app.services.money import format_money, parse_money
 from app.services.records import (
+    ClerkRecord,
     claim,
     clerk_of,
     delete_record,
@@ -33,8 +34,7 @@ METHOD_CHANGE = "method_change"
 REDUCTION = "spending_reduction"
 TENDERS = (Method.open_tender, Method.invited_tender)
 ATTACHMENT = "变更相关附件"
-IN_FLIGHT = (Status.in_review.value, Status.returned.value, Status.withdrawn.value,
-             Status.draft.value)
+IN_FLIGHT = (Status.in_review, Status.returned, Status.withdrawn, Status.draft)
 
 
 @without_autoflush
@@ -47,7 +47,7 @@ def prepare_method_change(session: Session, item: MethodChange, actor: Operator 
     clerk = claim(item, actor, creating)
     ensure_editable(session, MethodChange, item)
     plan = own_record(session, ProcurementPlan, item.plan_id, clerk.unit_id, "项目", "plan")
-    if plan.status != Status.completed.value:
+    if plan.status != Status.completed:
         raise ValidationFailed("只有已完成备案的采购计划可以申请采购方式变更。")
     pending = select(exists().where(
         MethodChange.plan_id == plan.id, MethodChange.status.in_(IN_FLIGHT),
@@ -115,7 +115,8 @@ def save_reduction(session: Session, actor: Operator | None, data: Mapping[str, 
                        prepare_reduction(session, item, actor, creating))
 
 
-def delete_draft(session: Session, actor: Operator | None, item: Any) -> None:
+def delete_draft(session: Session, actor: Operator | None,
+                 item: MethodChange | SpendingReduction) -> None:
     """删除 a never-submitted 采购方式变更 or 用款计划调减 of the clerk's unit."""
     delete_record(session, item, lambda record: validate_draft_delete(record, actor))
 
@@ -133,8 +134,8 @@ def check_reduction(session: Session, spending: SpendingPlan, amount: Decimal,
     if pending_except is not None:
         pending = session.scalar(select(func.coalesce(func.sum(SpendingReduction.amount), 0))
                                  .where(SpendingReduction.spending_plan_id == spending.id,
-                                        SpendingReduction.status == Status.in_review.value,
-                                        SpendingReduction.id != pending_except))
+                                        SpendingReduction.status == Status.in_review,
+                                        SpendingReduction.id != pending_except)) or pending
     room = spending.plan_amount - floor - pending
     if amount > room:
         in_review = f"，审核中的调减{format_money(pending)}" if pending else ""
@@ -190,14 +191,14 @@ def register(registry: WorkflowRegistry) -> None:
     registry.record(RecordType(
         REDUCTION, "用款计划调减", SpendingReduction,
         {"amount": lambda r: r.amount}, _describe_reduction))
-    registry.hook("apply_method_change", _apply_method_change)
-    registry.hook("apply_spending_reduction", _apply_reduction)
+    registry.record_hook("apply_method_change", MethodChange, _apply_method_change)
+    registry.record_hook("apply_spending_reduction", SpendingReduction, _apply_reduction)
 
 
-def validate_draft_delete(item: Any, actor: Operator | None) -> None:
+def validate_draft_delete(item: ClerkRecord, actor: Operator | None) -> None:
     """Only a never-submitted record of the clerk's own unit may be deleted."""
     clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能删除本单位的记录。")
-    if item.status != Status.draft.value:
+    if item.status != Status.draft:
         raise ValidationFailed("已提交过的记录不能删除，审批记录须完整保留。")

@@ -25,6 +25,7 @@ from app.services.records import (
     own_record,
     required_text,
     save_record,
+    unit_id_of,
 )
 from app.services.workflow_registry import RecordType, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
@@ -37,6 +38,7 @@ from models import (
     ProcurementPlan,
     Supplier,
 )
+from workflow import Status
 
 RECORD = "contract"
 LINES_REQUIRED = "请选择该采购计划的备案明细（采购内容）。"
@@ -84,7 +86,7 @@ def validate_supplier(session: Session, item: Supplier) -> None:
 def _own_completed_plan(session: Session, clerk: Operator, plan_id: Any,
                         plan: ProcurementPlan | None) -> ProcurementPlan:
     found = own_record(session, ProcurementPlan, plan_id, clerk.unit_id, "采购项目", "plan")
-    if found.status != "completed":
+    if found.status != Status.completed:
         raise ValidationFailed("只能选择已完成备案的采购计划。")
     return found
 
@@ -96,7 +98,7 @@ def prepare_migrant_account(session: Session, item: MigrantAccount,
     clerk = clerk_of(actor)
     if item.unit_id not in (None, clerk.unit_id):
         raise PermissionDenied("只能登记本单位项目的账户。")
-    item.unit_id = clerk.unit_id
+    item.unit_id = unit_id_of(clerk)
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
     if not plan.is_engineering:
         raise ValidationFailed("只有工程类项目需要登记农民工工资专用账户。")

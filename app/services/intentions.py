@@ -19,11 +19,11 @@ from app.services.records import (
     optional_text,
     required_text,
     save_record,
+    unit_id_of,
 )
 from app.timezone import business_today, utcnow
-from models import Intention, Operator
+from models import Intention, IntentionStatus, Operator
 
-DRAFT, PUBLISHED, WITHDRAWN = "draft", "published", "withdrawn"  # named by records.status_label
 BUSINESS = "采购意向"
 
 # 郑州市: a plan may link an intention published at least 30 and at most 90 days before.
@@ -33,9 +33,10 @@ LINK_MESSAGE = "所选采购意向须为本单位公开满30天且不超过90天
 NAME_LIMIT, TEXT_LIMIT = 200, 2000
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
-LOCKED = {
-    PUBLISHED: ("已公开的采购意向不能修改，只能撤回。", "已公开的采购意向不能删除，只能撤回。"),
-    WITHDRAWN: ("已撤回的采购意向不能修改。", "已撤回的采购意向须保留，不能删除。"),
+LOCKED: dict[str, tuple[str, str]] = {
+    IntentionStatus.published: ("已公开的采购意向不能修改，只能撤回。",
+                                "已公开的采购意向不能删除，只能撤回。"),
+    IntentionStatus.withdrawn: ("已撤回的采购意向不能修改。", "已撤回的采购意向须保留，不能删除。"),
 }
 
 
@@ -78,7 +79,8 @@ def prepare_intention(session: Session, item: Intention, actor: Operator | None,
     """
     clerk = clerk_of(actor, BUSINESS)
     if creating:
-        item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, DRAFT
+        item.unit_id, item.created_by_id = unit_id_of(clerk), clerk.id
+        item.status = IntentionStatus.draft
         item.published_on, item.withdrawn_on, item.withdraw_reason = None, None, ""
     else:
         _own(item, clerk, "修改")
@@ -123,11 +125,11 @@ def publish_intention(session: Session, item: Intention, actor: Operator | None)
     :raises ValidationFailed: unless the intention is a draft
     """
     _own(item, clerk_of(actor, BUSINESS), "公开")
-    if item.status == PUBLISHED:
+    if item.status == IntentionStatus.published:
         raise ValidationFailed("该采购意向已公开。")
-    if item.status != DRAFT:
+    if item.status != IntentionStatus.draft:
         raise ValidationFailed("已撤回的采购意向不能再次公开。")
-    item.status, item.published_on = PUBLISHED, business_today()
+    item.status, item.published_on = IntentionStatus.published, business_today()
 
 
 def retract_intention(session: Session, item: Intention, actor: Operator | None,
@@ -137,11 +139,12 @@ def retract_intention(session: Session, item: Intention, actor: Operator | None,
     :raises ValidationFailed: unless the intention is published and a reason is given
     """
     _own(item, clerk_of(actor, BUSINESS), "撤回")
-    if item.status != PUBLISHED:
+    if item.status != IntentionStatus.published:
         raise ValidationFailed("只有已公开的采购意向可以撤回。")
     text = required_text(None if reason is None else str(reason), "撤回原因", TEXT_LIMIT,
                          field="reason")
-    item.status, item.withdrawn_on, item.withdraw_reason = WITHDRAWN, utcnow(), text
+    item.status, item.withdrawn_on = IntentionStatus.withdrawn, utcnow()
+    item.withdraw_reason = text
 
 
 def _window(today: date) -> tuple[date, date]:
@@ -156,7 +159,7 @@ def linkable_intentions(session: Session, unit_id: int, today: date) -> list[Int
     earliest, latest = _window(today)
     return list(session.scalars(
         select(Intention)
-        .where(Intention.unit_id == unit_id, Intention.status == PUBLISHED,
+        .where(Intention.unit_id == unit_id, Intention.status == IntentionStatus.published,
                Intention.published_on >= earliest, Intention.published_on <= latest)
         .order_by(Intention.published_on.desc(), Intention.id.desc())
     ))
@@ -171,7 +174,8 @@ def check_linkable(session: Session, intention: Intention | int | None, unit_id:
     key = intention if isinstance(intention, int) else getattr(intention, "id", None)
     stored = session.get(Intention, key) if key is not None else None
     earliest, latest = _window(today)
-    if (stored is None or stored.unit_id != unit_id or stored.status != PUBLISHED
+    if (stored is None or stored.unit_id != unit_id
+            or stored.status != IntentionStatus.published
             or stored.published_on is None or not earliest <= stored.published_on <= latest):
         raise ValidationFailed(LINK_MESSAGE)
     return stored

@@ -24,14 +24,18 @@ from models import (
     ContractFunding,
     PaymentApplication,
     PaymentEvent,
+    PaymentEventKind,
+    PaymentStatus,
     PlanFunding,
     ProcurementPlan,
     SpendingPlan,
 )
+from workflow import Status
 
 # A plan holds its 本次申请使用金额 from the moment it is filed (in review) and once completed.
-FILED = ("in_review", "completed")
-COUNTED = ("sent", "paid")  # payment applications that count as 已申请支付金额
+FILED = (Status.in_review, Status.completed)
+# Payment applications that count as 已申请支付金额.
+COUNTED = (PaymentStatus.sent, PaymentStatus.paid)
 
 
 class Payments(NamedTuple):
@@ -103,12 +107,12 @@ def paid_amounts(session: Session, ids: Iterable[int]) -> dict[int, Payments]:
                func.sum(PaymentEvent.amount))
         .join(PaymentEvent.application)
         .where(PaymentApplication.spending_plan_id.in_(wanted),
-               PaymentEvent.kind.in_(("paid", "refunded")))
+               PaymentEvent.kind.in_((PaymentEventKind.paid, PaymentEventKind.refunded)))
         .group_by(PaymentApplication.spending_plan_id, PaymentEvent.kind)).all()
     paid: dict[int, Decimal] = {}
     for pk, kind, total in paid_rows:
         value = Decimal(str(total))
-        paid[pk] = paid.get(pk, ZERO) + (value if kind == "paid" else -value)
+        paid[pk] = paid.get(pk, ZERO) + (value if kind == PaymentEventKind.paid else -value)
     return {pk: Payments(_decimal(requested.get(pk)), paid.get(pk, ZERO).quantize(CENT))
             for pk in wanted}
 

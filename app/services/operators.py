@@ -27,9 +27,10 @@ USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 PLACEHOLDER_EMAIL_DOMAIN = "operators.invalid"
 
 
-def _is_admin(actor: Operator | None) -> bool:
-    # None means a trusted caller without a person: the CLI or the demo loader.
-    return actor is None or actor.post_code == SYS_ADMIN
+def _unit_admin(actor: Operator | None) -> Operator | None:
+    """The actor if they manage their own unit's operators only; None for the system
+    administrator and for a trusted caller without a person (the CLI, the demo loader)."""
+    return None if actor is None or actor.post_code == SYS_ADMIN else actor
 
 
 def post_by_code(session: Session, code: str) -> Post:
@@ -92,10 +93,11 @@ def prepare_operator(
     :raises PermissionDenied: when the actor may not manage this operator
     """
     validate_contact(item)
-    if _is_admin(actor):
+    manager = _unit_admin(actor)
+    if manager is None:
         _complete_admin_choice(session, item)
     else:
-        _complete_unit_admin_choice(session, item, actor)
+        _complete_unit_admin_choice(session, item, manager)
     if item.active is None:
         item.active = True
     for unit_role in item.unit_roles:
@@ -146,11 +148,11 @@ def _complete_new_account(session: Session, item: Operator) -> None:
             raise ValidationFailed("登录账号只能由字母、数字、下划线、点或连字符组成，3至64位。")
         if session.scalar(select(Operator.id).where(Operator.username == item.username)):
             raise ValidationFailed(f"登录账号“{item.username}”已存在。")
-    elif item.unit_id is not None or item.unit is not None:
-        item.username = generate_username(session, session.get(Unit, item.unit_id)
-                                          if item.unit_id else item.unit)
     else:
-        raise ValidationFailed("请填写登录账号。")
+        unit = session.get(Unit, item.unit_id) if item.unit_id else item.unit
+        if unit is None:
+            raise ValidationFailed("请填写登录账号。")
+        item.username = generate_username(session, unit)
     # FAB requires a unique e-mail; operators sign in with their account, so a reserved
     # domain that can never receive mail stands in.
     item.email = f"{item.username}@{PLACEHOLDER_EMAIL_DOMAIN}"
@@ -165,8 +167,9 @@ def validate_operator_delete(session: Session, item: Operator, actor: Operator |
     """Refuse to delete oneself or an operator outside the actor's remit."""
     if actor is not None and item.id == actor.id:
         raise ValidationFailed("不能删除自己的账号。")
-    if not _is_admin(actor):
-        if item.unit_id != actor.unit_id:
+    manager = _unit_admin(actor)
+    if manager is not None:
+        if item.unit_id != manager.unit_id:
             raise PermissionDenied("只能管理本单位的操作人员。")
         if item.post_code not in UNIT_OPERATOR_POSTS:
             raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
@@ -176,10 +179,11 @@ def reset_operator_password(
     session: Session, item: Operator, actor: Operator | None, password: str
 ) -> None:
     """Set a new password for an operator the actor manages (not committed here)."""
-    if not _is_admin(actor):
-        if item.unit_id != actor.unit_id:
+    manager = _unit_admin(actor)
+    if manager is not None:
+        if item.unit_id != manager.unit_id:
             raise PermissionDenied("只能管理本单位的操作人员。")
-        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != actor.id:
+        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != manager.id:
             raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
     try:
         item.password = hash_password(password)

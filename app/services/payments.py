@@ -29,9 +29,16 @@ from models import (
     Operator,
     PaymentApplication,
     PaymentEvent,
+    PaymentEventKind,
+    PaymentStatus,
 )
+from workflow import Status
 
-EVENT_KINDS = {"paid": "已支付", "returned": "退回", "refunded": "退款"}
+EVENT_KINDS = {PaymentEventKind.paid: "已支付", PaymentEventKind.returned: "退回",
+               PaymentEventKind.refunded: "退款"}
+# The status a reported event gives its application (a refund leaves it as it is).
+STATUS_AFTER = {PaymentEventKind.paid: PaymentStatus.paid,
+                PaymentEventKind.returned: PaymentStatus.returned}
 TOPIC = "payment_application"
 
 
@@ -43,17 +50,17 @@ def prepare_payment(session: Session, item: PaymentApplication, actor: Operator 
     :raises ValidationFailed: with both amounts and the bound in the message
     """
     clerk = claim(item, actor, creating)
-    if item.status != "draft":
+    if item.status != PaymentStatus.draft:
         raise ValidationFailed("支付申请已发送，不能修改。")
     contract = own_record(session, Contract, item.contract_id, clerk.unit_id, "合同", "contract")
-    if contract.status not in ("in_review", "completed"):
+    if contract.status not in (Status.in_review, Status.completed):
         raise ValidationFailed("合同须先备案及公告，才能申请支付。")
     item.contract = contract
     item.amount = parse_money(item.amount, "本次申请支付金额", positive=True, field="amount")
     fundings = {f.spending_plan_id: f for f in contract.fundings}
     if fundings:
-        funding = fundings.get(item.spending_plan_id or (item.spending_plan.id
-                                                         if item.spending_plan else None))
+        named = item.spending_plan_id or (item.spending_plan.id if item.spending_plan else None)
+        funding = fundings.get(named) if named is not None else None
         if funding is None:
             raise ValidationFailed("请选择本合同使用的用款计划。")
         item.spending_plan_id = funding.spending_plan_id
@@ -78,7 +85,7 @@ def validate_payment_delete(item: PaymentApplication, actor: Operator | None) ->
     :raises ValidationFailed: once the application was sent
     """
     claim(item, actor, creating=False)
-    if item.status != "draft":
+    if item.status != PaymentStatus.draft:
         raise NotEditable("已发送的支付申请不能删除。")
 
 
@@ -117,11 +124,11 @@ def send_payment(session: Session, item: PaymentApplication, actor: Operator | N
     clerk = clerk_of(actor)
     if item.unit_id != clerk.unit_id:
         raise NotFound("支付申请不存在。")
-    if item.status != "draft":
+    if item.status != PaymentStatus.draft:
         raise ValidationFailed("该支付申请已发送。")
     prepare_payment(session, item, actor, creating=False)
     item.payee_name, item.payee_account, item.payee_bank = _payee(session, item)
-    item.status, item.sent_on = "sent", utcnow()
+    item.status, item.sent_on = PaymentStatus.sent, utcnow()
     item.application_no = f"ZF{business_today():%Y%m%d}{item.id:06d}"
     enqueue(session, TOPIC, item.application_no, payment_message(item))
 
@@ -160,17 +167,17 @@ def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
         return CallbackResult(True, seen.application.status)
     item = session.scalar(select(PaymentApplication).where(
         PaymentApplication.application_no == str(data.get("application_no") or "")))
-    if item is None or item.status == "draft":
+    if item is None or item.status == PaymentStatus.draft:
         raise ValidationFailed("支付申请编号不存在。")
     kind = str(data.get("kind") or "")
     if kind not in EVENT_KINDS:
         raise ValidationFailed("kind 只能是 paid、returned 或 refunded。")
     amount = parse_money(data.get("amount"), "金额", positive=True, field="amount")
-    paid = sum((e.amount for e in item.events if e.kind == "paid"), ZERO)
-    refunded = sum((e.amount for e in item.events if e.kind == "refunded"), ZERO)
-    if kind == "paid" and paid - refunded + amount > item.amount:
+    paid = sum((e.amount for e in item.events if e.kind == PaymentEventKind.paid), ZERO)
+    refunded = sum((e.amount for e in item.events if e.kind == PaymentEventKind.refunded), ZERO)
+    if kind == PaymentEventKind.paid and paid - refunded + amount > item.amount:
         raise ValidationFailed("支付金额超过申请金额。")
-    if kind == "refunded" and amount > paid - refunded:
+    if kind == PaymentEventKind.refunded and amount > paid - refunded:
         raise ValidationFailed("退款金额超过已支付金额。")
     try:
         event_date = date.fromisoformat(str(data.get("date") or ""))
@@ -178,5 +185,5 @@ def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
         raise ValidationFailed("日期格式应为 YYYY-MM-DD。") from exc
     session.add(PaymentEvent(event_id=event_id, application=item, kind=kind, amount=amount,
                              event_date=event_date, voucher=str(data.get("voucher") or "")[:64]))
-    item.status = {"paid": "paid", "returned": "returned"}.get(kind, item.status)
+    item.status = STATUS_AFTER.get(PaymentEventKind(kind), item.status)
     return CallbackResult(False, item.status)

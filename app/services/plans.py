@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
@@ -25,6 +26,7 @@ from app.services.records import (
     delete_record,
     save_record,
     status_label,
+    unit_id_of,
 )
 from app.services.workflow import has_assignee
 from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
@@ -42,6 +44,7 @@ from models import (
     ProcurementPlan,
     SpendingPlan,
 )
+from workflow import Status
 
 RECORD = "procurement_plan"
 LINKED_REGION = "zz"  # 郑州市 files plans against its published intentions
@@ -89,7 +92,10 @@ def _zero_if_blank(value: Any, label: str) -> Decimal:
     return ZERO if amount is None else amount
 
 
-def _enum(enum: type, value: str, label: str) -> Any:
+E = TypeVar("E", bound=Enum)
+
+
+def _enum(enum: type[E], value: str, label: str) -> E:
     try:
         return enum[value]
     except KeyError as exc:
@@ -199,7 +205,7 @@ def validate_plan(session: Session, actor: Operator, data: PlanInput,
     if fiscal + own != item_total or item_total == 0:
         raise ValidationFailed(f"本次采购总金额（财政资金+自有资金）{format_money(fiscal + own)}"
                                f"须等于采购内容金额合计{format_money(item_total)}。")
-    fundings = (_fundings(session, data, clerk.unit_id, fiscal)
+    fundings = (_fundings(session, data, unit_id_of(clerk), fiscal)
                 if source is FundSource.spending_plan else [])
     values: dict[str, Any] = {
         "fund_source": source, "fiscal_amount": fiscal, "own_amount": own, "items": items,
@@ -222,7 +228,7 @@ def _linking(session: Session, clerk: Operator, data: PlanInput, today: date) ->
         intention = session.get(Intention, data.intention_id or 0)
         if intention is None:
             raise ValidationFailed("请选择关联的采购意向。")
-        check_linkable(session, intention, clerk.unit_id, today)
+        check_linkable(session, intention, unit_id_of(clerk), today)
         return {"linked": True, "intention": intention, "project_name": intention.project_name}
     reason = data.unlinked_reason.strip()
     if not reason:
@@ -240,7 +246,7 @@ def save_plan(session: Session, actor: Operator, data: PlanInput,
     """
     values = validate_plan(session, actor, data, plan, today)
     target = plan or ProcurementPlan(unit_id=actor.unit_id, created_by_id=actor.id,
-                                     status="draft", created_on=utcnow())
+                                     status=Status.draft, created_on=utcnow())
     proofs = _proofs(values, uploads, target)
     if plan is not None:
         # The old lines go first: the new funding rows reuse (plan, 用款计划) unique keys.
@@ -334,7 +340,7 @@ def _attachments(plan: ProcurementPlan) -> list[tuple[str, str]]:
     return files
 
 
-def _generate_number(session: Session, plan: Any) -> None:
+def _generate_number(session: Session, plan: ProcurementPlan) -> None:
     assign_plan_number(session, plan)
 
 
@@ -342,7 +348,7 @@ def register(registry: WorkflowRegistry) -> None:
     """Declare the plan's record type and the number hook its chain names."""
     registry.record(RecordType(RECORD, "采购计划备案", ProcurementPlan, WORKFLOW_FIELDS,
                                _describe, _attachments))
-    registry.hook("generate_plan_number", _generate_number)
+    registry.record_hook("generate_plan_number", ProcurementPlan, _generate_number)
 
 
 def validate_catalogue_item(session: Session, item: CatalogueItem) -> None:
@@ -373,7 +379,7 @@ def delete_plan(session: Session, actor: Operator | None, plan: ProcurementPlan)
     """删除 a never-submitted plan of the clerk's unit (a submitted one keeps its history)."""
     def check(item: ProcurementPlan) -> None:
         clerk = clerk_of(actor)
-        if item.unit_id != clerk.unit_id or item.status != "draft":
+        if item.unit_id != clerk.unit_id or item.status != Status.draft:
             raise NotEditable("已提交过的采购计划不能删除，审批记录须完整保留。")
 
     delete_record(session, plan, check)

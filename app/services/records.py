@@ -3,23 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 
 from app.permissions import CLERK
 from app.services.errors import NotEditable, NotInScope, PermissionDenied, ValidationFailed
-from models import Operator, UnitKind
+from models import IntentionStatus, Operator, UnitKind
 from workflow import Status
 from workflow.engine import STATUS_LABELS
 
-EDITABLE = {Status.draft.value, Status.returned.value, Status.withdrawn.value}
+EDITABLE = {Status.draft, Status.returned, Status.withdrawn}
 
 
 # Every status a record shows: the workflow's, and 已公开 of a 采购意向.
-STATUS_NAMES = {status.value: label for status, label in STATUS_LABELS.items()} | {
-    "published": "已公开"}
+STATUS_NAMES: dict[str, str] = {status.value: label for status, label in STATUS_LABELS.items()}
+STATUS_NAMES[IntentionStatus.published] = "已公开"
+
+
+class ClerkRecord(Protocol):
+    """A record a clerk files for their unit: whose it is, who created it, where it stands."""
+
+    id: int
+    unit_id: int
+    created_by_id: int
+    status: str
+
+
+class StatusColumns(Protocol):
+    """A mapped class with an ``id`` and a ``status`` column (read on the class)."""
+
+    id: ClassVar[Mapped[int]]
+    status: ClassVar[Mapped[str]]
 
 
 def status_label(status: str | None) -> str:
@@ -69,6 +85,16 @@ def clerk_of(actor: Operator | None, business: str = "此项业务") -> Operator
     return actor
 
 
+def unit_id_of(clerk: Operator) -> int:
+    """The id of the unit of an operator :func:`clerk_of` accepted (a clerk always has one).
+
+    :raises PermissionDenied: for an operator without a unit
+    """
+    if clerk.unit_id is None:
+        raise PermissionDenied("您的账号未关联单位。")
+    return clerk.unit_id
+
+
 M = TypeVar("M")
 
 
@@ -86,20 +112,23 @@ def own_record(session: Session, model: type[M], pk: Any, unit_id: int | None, w
     return record
 
 
-def claim(item: Any, actor: Operator | None, creating: bool) -> Operator:
+def claim(item: ClerkRecord, actor: Operator | None, creating: bool) -> Operator:
     """A new record belongs to the clerk's unit as a draft; an old one must be theirs already.
+
+    A draft is :attr:`workflow.Status.draft`, the same value as a payment's
+    :attr:`models.PaymentStatus.draft`.
 
     :raises PermissionDenied: for another unit's record or a non-clerk
     """
     clerk = clerk_of(actor)
     if creating:
-        item.unit_id, item.created_by_id, item.status = clerk.unit_id, clerk.id, "draft"
+        item.unit_id, item.created_by_id, item.status = unit_id_of(clerk), clerk.id, Status.draft
     elif item.unit_id != clerk.unit_id:
         raise PermissionDenied("只能办理本单位的业务。")
     return clerk
 
 
-def ensure_editable(session: Session, model: type, item: Any) -> None:
+def ensure_editable(session: Session, model: type[StatusColumns], item: ClerkRecord) -> None:
     """A record in review or completed can no longer change (its stored status decides).
 
     :raises ValidationFailed: naming the current status

@@ -21,6 +21,7 @@ from app.services.records import PENDING_UNIT, required_text, save_record
 from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import Operator, Region, Unit, UnitKind, UnitRegistration
+from workflow import Status
 
 RECORD = "unit_registration"
 PENDING = PENDING_UNIT
@@ -86,7 +87,7 @@ def register_unit(session: Session, data: RegistrationInput, client: str) -> Ope
                             password=data.password, post_code=UNIT_ADMIN, unit=unit)
     session.flush()
     registration = UnitRegistration(unit=unit, admin=admin, credit_code=credit_code,
-                                    address=address, phone=phone, status="draft",
+                                    address=address, phone=phone, status=Status.draft,
                                     created_on=utcnow())
     session.add(registration)
     session.flush()
@@ -103,7 +104,7 @@ def prepare_registration(session: Session, item: UnitRegistration, actor: Operat
     """
     if actor is None or actor.unit_id != item.unit_id or actor.post_code != UNIT_ADMIN:
         raise ValidationFailed("只能修改本单位的注册信息。")
-    if item.status not in ("returned", "withdrawn"):
+    if item.status not in (Status.returned, Status.withdrawn):
         raise ValidationFailed("只有被退回的注册信息可以修改。")
     item.credit_code = check_credit_code(item.credit_code)
     item.address = required_text(item.address, "单位地址", 200)
@@ -144,4 +145,4 @@ def register(registry: WorkflowRegistry) -> None:
     """Declare the registration's record type and its completion hook."""
     registry.record(RecordType(RECORD, "采购人注册", UnitRegistration, FIELDS, _describe,
                                submitter=UNIT_ADMIN, submitter_label="单位管理员"))
-    registry.hook("approve_unit_registration", _approve)
+    registry.record_hook("approve_unit_registration", UnitRegistration, _approve)

@@ -21,7 +21,16 @@ from app.services.sms import queue_sms
 from app.services.workflow_registry import registry
 from app.timezone import BUSINESS_TZ, to_business, utcnow
 from app.workdays import add_working_days, working_days_between
-from models import Notification, Operator, Post, Unit, UnitKind, WorkflowInstance, WorkflowTask
+from models import (
+    Notification,
+    Operator,
+    Post,
+    TaskStatus,
+    Unit,
+    UnitKind,
+    WorkflowInstance,
+    WorkflowTask,
+)
 from workflow.schema import Reminder, Step
 
 SMS_TASKS_LISTED = 3
@@ -88,7 +97,7 @@ def due_tasks(now: datetime, batch: int) -> Select[tuple[WorkflowTask]]:
     """The reminder scan's query: open tasks whose reminder has come, soonest first."""
     return (
         select(WorkflowTask)
-        .where(WorkflowTask.status == "open", WorkflowTask.next_remind_on <= now)
+        .where(WorkflowTask.status == TaskStatus.open, WorkflowTask.next_remind_on <= now)
         .options(joinedload(WorkflowTask.instance).joinedload(WorkflowInstance.definition))
         .order_by(WorkflowTask.next_remind_on, WorkflowTask.id).limit(batch))
 
@@ -176,7 +185,7 @@ def overdue_digest(session: Session, now: datetime | None = None) -> int:
         rows = session.execute(
             select(Unit.name, WorkflowTask.step_label, func.count(WorkflowTask.id))
             .join(Unit, WorkflowTask.unit_id == Unit.id)
-            .where(WorkflowTask.status == "open", WorkflowTask.escalated_on.is_not(None),
+            .where(WorkflowTask.status == TaskStatus.open, WorkflowTask.escalated_on.is_not(None),
                    Unit.region_id == department.region_id)
             .group_by(Unit.name, WorkflowTask.step_label).order_by(Unit.name)).all()
         total = sum(count for *_, count in rows)

@@ -3,25 +3,27 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TypeVarTuple
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Select, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.permissions import SYS_ADMIN
+from app.services.base import matched_rows
 from app.services.definitions import pinned_workflow
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from app.services.reminders import schedule
-from app.services.workflow_registry import RecordType, registry
+from app.services.workflow_registry import RecordType, WorkflowRecord, registry
 from app.timezone import utcnow
 from models import (
     Operator,
     Post,
+    TaskStatus,
     Unit,
     WorkflowDefinition,
     WorkflowHistory,
@@ -95,6 +97,8 @@ def _definition(session: Session, name: str, workflow: Workflow) -> WorkflowDefi
             .on_conflict_do_nothing(index_elements=["hash"])
         )
         stored = session.get(WorkflowDefinition, digest)
+        if stored is None:
+            raise RuntimeError(f"workflow definition {digest} was neither found nor stored")
     return stored
 
 
@@ -125,15 +129,19 @@ def state_of(instance: WorkflowInstance | None) -> InstanceState:
     return InstanceState(Status(instance.status), instance.step, instance.returned_from)
 
 
-def _engine(call: Any, *args: Any) -> Transition:
+Ts = TypeVarTuple("Ts")
+
+
+def _engine(call: Callable[[*Ts], Transition], *args: *Ts) -> Transition:
     try:
         return call(*args)
     except WorkflowError as exc:
         raise ValidationFailed(exc.message) from exc
 
 
-def _apply(session: Session, instance: WorkflowInstance, record: Any, transition: Transition,
-           workflow: Workflow, actor: Operator, action: str, opinion: str) -> None:
+def _apply(session: Session, instance: WorkflowInstance, record: WorkflowRecord,
+           transition: Transition, workflow: Workflow, actor: Operator, action: str,
+           opinion: str) -> None:
     step = next((s for s in workflow.steps if s.id == transition.step), None)
     now = utcnow()
     session.add(WorkflowHistory(
@@ -143,10 +151,10 @@ def _apply(session: Session, instance: WorkflowInstance, record: Any, transition
         opinion=opinion.strip(), created_on=now,
     ))
     new = transition.state
-    instance.status, instance.step, instance.returned_from = new.status.value, new.step, \
+    instance.status, instance.step, instance.returned_from = new.status, new.step, \
         new.returned_from
     instance.updated_on = now
-    record.status = new.status.value
+    record.status = new.status
     if transition.task is not None:
         unit = resolve_unit(session, instance.unit, transition.task.scope)
         if not has_assignee(session, unit, transition.task.post):
@@ -165,23 +173,24 @@ def _apply(session: Session, instance: WorkflowInstance, record: Any, transition
         registry().hooks[hook](session, record)
 
 
-def submit_record(session: Session, record_type: str, record: Any, actor: Operator) -> Transition:
+def submit_record(session: Session, record_type: str, record: WorkflowRecord,
+                  actor: Operator | None) -> Transition:
     """提交: send a record (again) into its chain.
 
     :raises PermissionDenied: unless the actor is a clerk of the record's unit
     :raises ValidationFailed: when the state forbids it or an assignee cannot be resolved
     """
     kind: RecordType = registry().records[record_type]
-    if actor.unit_id != record.unit_id or actor.post_code != kind.submitter:
+    if actor is None or actor.unit_id != record.unit_id or actor.post_code != kind.submitter:
         raise PermissionDenied(f"只有本单位{kind.submitter_label}可以提交。")
-    name, current = registry().workflows.for_record(record_type)
+    name, current = registry().loaded().for_record(record_type)
     with _race_guard(session, ALREADY_SUBMITTED):
         instance = instance_of(session, record_type, record.id)
         if instance is None:
             instance = WorkflowInstance(
                 workflow=name, definition=_definition(session, name, current),
                 record_type=record_type, record_id=record.id, unit=record.unit,
-                submitter_id=actor.id, status=Status.draft.value,
+                submitter_id=actor.id, status=Status.draft,
             )
             session.add(instance)
         instance.submitter_id = actor.id
@@ -202,7 +211,7 @@ def _reviewer_has_acted(session: Session, instance: WorkflowInstance) -> bool:
         WorkflowHistory.action.notin_([SUBMIT, WITHDRAW])))))
 
 
-def withdraw_record(session: Session, record_type: str, record: Any,
+def withdraw_record(session: Session, record_type: str, record: WorkflowRecord,
                     actor: Operator) -> Transition:
     """撤回: the submitting unit takes a record back before any reviewer acted.
 
@@ -221,10 +230,12 @@ def withdraw_record(session: Session, record_type: str, record: Any,
     with _race_guard(session, CANNOT_WITHDRAW):
         closed = session.execute(
             update(WorkflowTask)
-            .where(WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open")
-            .values(status="cancelled", version=WorkflowTask.version + 1, acted_on=utcnow())
+            .where(WorkflowTask.instance_id == instance.id,
+                   WorkflowTask.status == TaskStatus.open)
+            .values(status=TaskStatus.cancelled, version=WorkflowTask.version + 1,
+                    acted_on=utcnow())
         )
-        if closed.rowcount != 1:
+        if matched_rows(closed) != 1:
             raise StaleDataError("the open task changed")
         _apply(session, instance, record, transition, workflow, actor, WITHDRAW, "")
     return transition
@@ -256,48 +267,51 @@ def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decis
     :raises ValidationFailed: unknown action, missing opinion or choice, unresolvable assignee
     """
     task = task_for(session, task_id, actor)
-    if task.status != "open" or task.version != version:
+    if task.status != TaskStatus.open or task.version != version:
         raise Conflict(ALREADY_HANDLED)
     instance = task.instance
-    if instance.status != Status.in_review.value or instance.step != task.step:
+    if instance.status != Status.in_review or instance.step != task.step:
         # The task was read open, but a withdrawal or another act committed in between and
         # moved the instance on: the task is handled, whatever the engine would say of it.
         raise Conflict(ALREADY_HANDLED)
     kind = registry().records[instance.record_type]
     record = session.get(kind.model, instance.record_id)
+    if record is None:
+        raise NotFound("记录不存在。")
     workflow = pinned_workflow(instance)
     transition = _engine(engine_act, workflow, state_of(instance), kind.values(record), decision)
     with _race_guard(session, ALREADY_HANDLED):
         closed = session.execute(
             update(WorkflowTask)
             .where(WorkflowTask.id == task.id, WorkflowTask.version == version,
-                   WorkflowTask.status == "open")
-            .values(status="done", version=version + 1, acted_on=utcnow(), actor_id=actor.id)
+                   WorkflowTask.status == TaskStatus.open)
+            .values(status=TaskStatus.done, version=version + 1, acted_on=utcnow(),
+                    actor_id=actor.id)
             .execution_options(synchronize_session=False)
         )
-        if closed.rowcount != 1:
+        if matched_rows(closed) != 1:
             raise StaleDataError("the task was handled by someone else")
         _apply(session, instance, record, transition, workflow, actor, decision.action,
                decision.opinion)
     return transition
 
 
-def open_tasks(session: Session, actor: Operator) -> Any:
+def open_tasks(session: Session, actor: Operator) -> Select[tuple[WorkflowTask]]:
     """The actor's 待办任务 query, oldest first (uses the partial to-do index)."""
     return (
         select(WorkflowTask)
-        .where(WorkflowTask.status == "open", WorkflowTask.post_code == actor.post_code,
+        .where(WorkflowTask.status == TaskStatus.open, WorkflowTask.post_code == actor.post_code,
                WorkflowTask.unit_id == actor.unit_id)
         .options(*TASK_LIST_LOADING)
         .order_by(WorkflowTask.created_on, WorkflowTask.id)
     )
 
 
-def done_tasks(session: Session, actor: Operator) -> Any:
+def done_tasks(session: Session, actor: Operator) -> Select[tuple[WorkflowTask]]:
     """The actor's 已办任务 query, newest first."""
     return (
         select(WorkflowTask)
-        .where(WorkflowTask.actor_id == actor.id, WorkflowTask.status == "done")
+        .where(WorkflowTask.actor_id == actor.id, WorkflowTask.status == TaskStatus.done)
         .options(*TASK_LIST_LOADING)
         .order_by(WorkflowTask.acted_on.desc(), WorkflowTask.id.desc())
     )

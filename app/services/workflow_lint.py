@@ -12,9 +12,10 @@ from app.services.errors import ValidationFailed
 from app.services.workflow import has_assignee, resolve_unit
 from app.services.workflow_registry import WorkflowRegistry
 from models import Post, Unit, UnitKind, WorkflowInstance
+from workflow import Status
 from workflow.loader import definition_hash
 
-IN_FLIGHT = ("in_review", "returned", "withdrawn")
+IN_FLIGHT = (Status.in_review, Status.returned, Status.withdrawn)
 
 
 def check(session: Session, registry: WorkflowRegistry) -> list[str]:

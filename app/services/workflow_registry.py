@@ -4,15 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
+from models import Unit
 from workflow import WorkflowConfigError, WorkflowSet, load_workflows
 from workflow.checks import check_structure
 
-Hook = Callable[[Session, Any], None]
+
+class WorkflowRecord(Protocol):
+    """A business record that goes through a chain, as the workflow adapter sees it.
+
+    Every record type's model satisfies it structurally (``Mapped`` columns read as these
+    types): the adapter reads the id, the unit and its id (who submits, where the chain
+    starts), keeps ``status`` as a copy of the instance's status (a :class:`workflow.Status`
+    value), and the ``record_completion`` hook stamps ``completed_on``.
+    """
+
+    id: int
+    unit_id: int
+    unit: Unit
+    status: str
+    completed_on: datetime | None
+
+
+R = TypeVar("R", bound=WorkflowRecord)
+
+# A completion hook named by ``on_complete`` in workflows.yaml.
+Hook = Callable[[Session, WorkflowRecord], None]
 # Reads one value of a record for the chain's conditions, e.g. ``lambda plan: plan.has_imports``.
 Accessor = Callable[[Any], Any]
 
@@ -23,7 +45,7 @@ class RecordType:
 
     name: str
     label: str
-    model: type
+    model: type[WorkflowRecord]
     # What the chain's conditions may read: condition field name → accessor of the record.
     fields: Mapping[str, Accessor]
     # (label, value) rows shown read-only on the review page.
@@ -34,7 +56,7 @@ class RecordType:
     submitter: str = "clerk"
     submitter_label: str = "经办岗"
 
-    def values(self, record: Any) -> dict[str, Any]:
+    def values(self, record: WorkflowRecord) -> dict[str, Any]:
         """The values of ``record`` the chain's conditions read, one per declared field."""
         return {name: read(record) for name, read in self.fields.items()}
 
@@ -54,6 +76,21 @@ class WorkflowRegistry:
     def hook(self, name: str, function: Hook) -> None:
         """Register a completion hook under the name workflows.yaml uses."""
         self.hooks[name] = function
+
+    def record_hook(self, name: str, model: type[R], function: Callable[[Session, R], None]
+                    ) -> None:
+        """Register a completion hook that applies to records of ``model`` only.
+
+        The chains of workflows.yaml name their hooks; a hook of one record type named by a
+        chain of another is refused when it runs (TypeError), not applied to the wrong record.
+        """
+        def run(session: Session, record: WorkflowRecord) -> None:
+            if not isinstance(record, model):
+                raise TypeError(f"hook {name} applies to {model.__name__}, "
+                                f"not to {type(record).__name__}")
+            function(session, record)
+
+        self.hook(name, run)
 
     def loaded(self) -> WorkflowSet:
         """The workflows :meth:`load` read.
