@@ -8,36 +8,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from io import BytesIO
 
 from flask import Flask
 from sqlalchemy import select
-from werkzeug.datastructures import FileStorage
 
-from models import BidChangeFiling, Operator, Project, WorkflowInstance, WorkflowTask
+from models import WorkflowInstance, WorkflowTask
+from tests.test_workflow_api import make_filing
 
 FILINGS = "/api/v1/bid_change_filing"
 TASKS = "/api/v1/tasks/"
-
-
-def draft_filing(app: Flask) -> int:
-    """A draft filing of zz_clerk's unit, saved through the filing service."""
-    from app.extensions import db
-    from app.services.bids import prepare_filing
-
-    with app.app_context():
-        session = db.session
-        clerk = session.scalar(select(Operator).where(Operator.username == "zz_clerk"))
-        assert clerk is not None
-        project = session.scalar(select(Project).where(Project.unit_id == clerk.unit_id))
-        item = BidChangeFiling(project_id=project.id, change_content="变更中标供应商",
-                               change_reason="原中标供应商放弃中标资格", new_supplier="")
-        upload = FileStorage(stream=BytesIO(b"%PDF-1.4 test"), filename="情况说明.pdf",
-                             content_type="application/pdf")
-        prepare_filing(session, item, clerk, upload, creating=True)
-        session.add(item)
-        session.commit()
-        return item.id
 
 
 def pin_a_condition_on_a_field_the_record_lacks(app: Flask, filing_id: int) -> None:
@@ -73,7 +52,7 @@ def test_a_condition_error_is_a_chinese_422_and_changes_nothing(
 ) -> None:
     client = app.test_client()
     clerk, reviewer = api_token("zz_clerk"), api_token("zz_internal")
-    filing_id = draft_filing(app)
+    filing_id = make_filing(app)
     submitted = client.post(f"{FILINGS}/{filing_id}/submit", headers=clerk)
     assert submitted.status_code == 200, submitted.get_json()
     pin_a_condition_on_a_field_the_record_lacks(app, filing_id)
