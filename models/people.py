@@ -122,6 +122,14 @@ class Operator(User):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false())
     locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # Raised by a password change or reset, deactivation and logout: every session cookie,
+    # access token and refresh token carries the value it was issued under.
+    credential_version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0")
+    # Raised when an administrator unlocks the account: failure counts under an older
+    # value no longer count.
+    login_epoch: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default="0")
 
     unit = relationship(Unit, foreign_keys=[unit_id])
     post = relationship(Post, foreign_keys=[post_id])
