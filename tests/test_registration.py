@@ -354,9 +354,9 @@ def test_schema_errors_are_in_chinese(app: Flask, client: Any) -> None:
     body = unit_data(app, region_id="郑州")
     del body["name"]
     answer = client.post(API, json=body)
-    assert answer.status_code == 422 and answer.get_json()["message"] == {
+    assert answer.status_code == 422 and answer.get_json()["errors"] == {
         "name": ["必填项，不能缺少。"], "region_id": ["应为整数。"]}
-    empty = client.post(API, json={}).get_json()["message"]
+    empty = client.post(API, json={}).get_json()["errors"]
     assert set(empty) == set(unit_data(app)) - {"parent_id"}
     assert set(map(tuple, empty.values())) == {("必填项，不能缺少。",)}
     assert counts(app) == before

@@ -195,11 +195,11 @@ def test_the_api_names_missing_fields_in_chinese(app: Flask, client: Any) -> Non
     del body["bank_name"]
     answer = client.post(API, json=body)
     assert answer.status_code == 422
-    assert answer.get_json()["message"] == {"bank_name": ["必填项，不能缺少。"],
-                                            "contact_phone": ["应为文本。"]}
+    assert answer.get_json()["errors"] == {"bank_name": ["必填项，不能缺少。"],
+                                           "contact_phone": ["应为文本。"]}
     unknown = client.post(API, json=supplier_data(website="https://example.com"))
     assert unknown.status_code == 422
-    assert unknown.get_json()["message"] == {"website": ["未知字段。"]}
+    assert unknown.get_json()["errors"] == {"website": ["未知字段。"]}
     assert supplier_id(app, CODE) is None
 
 

@@ -18,6 +18,7 @@ from models import Supplier, UnitRegistration
 from views.accounts import INVALID_LOGIN, deliver_after_response
 from views.registration import REGISTRATION_SCOPE
 from views.rest import ChineseApiErrors
+from views.schemas import identifier
 from views.workflow_api import WorkflowRecordApi
 
 
@@ -56,8 +57,8 @@ class SupplierSchema(Schema):
 class UnitSchema(Schema):
     """Body of ``POST /api/v1/account/unit`` (采购人注册)."""
 
-    region_id = fields.Integer(required=True)
-    parent_id = fields.Integer(load_default=None, allow_none=True)
+    region_id = identifier(required=True)
+    parent_id = identifier(load_default=None, allow_none=True)
     name = fields.String(required=True)
     code = fields.String(required=True)
     credit_code = fields.String(required=True)

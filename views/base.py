@@ -133,6 +133,9 @@ class ServiceModelView(ServiceHooks, ModelView):
 
     page_size = 20
     optional_columns: list[str] = []
+    # FAB's ``/download/<filename>`` serves any stored file by name, outside every record's
+    # scope; a view with attachments exposes its own ``download(pk)`` that checks the record.
+    download = None
     # Relationships the list reads beyond its own relationship columns (e.g. in a property or
     # a __repr__), as dotted paths such as "permissions.view_menu"; loaded with the page.
     list_loads: list[str] = []

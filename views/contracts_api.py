@@ -25,7 +25,7 @@ from views.changes import MethodChangeRules, ReductionRules
 from views.contracts import ContractRules
 from views.payments import PaymentRules
 from views.rest import ServiceRestApi
-from views.schemas import Choice, PaymentBody, SpendingReductionBody
+from views.schemas import Choice, PaymentBody, SpendingReductionBody, identifier
 from views.workflow_api import WorkflowRecordApi
 
 READ_AND_FLOW = ["can_get", "can_submit", "can_withdraw", "can_history"]
@@ -34,18 +34,18 @@ READ_AND_FLOW = ["can_get", "can_submit", "can_withdraw", "can_history"]
 class FundingSchema(Schema):
     """本合同拟使用计划金额 for one 用款计划."""
 
-    spending_plan_id = fields.Integer(required=True)
+    spending_plan_id = identifier(required=True)
     amount = fields.String(required=True)
 
 
 class ContractBodySchema(Schema):
     """Body of ``POST``/``PUT /api/v1/contract/``; amounts are strings (Decimal)."""
 
-    plan_id = fields.Integer(required=True)
-    items = fields.List(fields.Integer(strict=True), required=True, data_key="item_ids")
+    plan_id = identifier(required=True)
+    items = fields.List(identifier(), required=True, data_key="item_ids")
     code = fields.String(required=True)
     name = fields.String(required=True)
-    supplier_id = fields.Integer(required=True)
+    supplier_id = identifier(required=True)
     amount = fields.String(required=True)
     signed_on = fields.Date(required=True)
     total_contracts = fields.Integer(required=True)
@@ -56,7 +56,7 @@ class ContractBodySchema(Schema):
 class MethodChangeBodySchema(Schema):
     """Body of ``POST``/``PUT /api/v1/method_change/``."""
 
-    plan_id = fields.Integer(required=True, strict=True)
+    plan_id = identifier(required=True)
     new_method = Choice(Method, label="采购方式", required=True)
     reason = fields.String(required=True)
 

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from app.scope import UNIT_SCOPE
 from app.services import plans
 from models import ProcurementPlan
+from views.schemas import identifier
 from views.workflow_api import WorkflowRecordApi
 
 
 class PlanItemSchema(Schema):
     """One 采购内容 line in the API."""
 
-    catalogue_item_id = fields.Integer(required=True)
+    catalogue_item_id = identifier(required=True)
     quantity = fields.String(required=True)
     amount = fields.String(required=True)
     method = fields.String(load_default="")
@@ -37,10 +38,11 @@ class PlanBodySchema(Schema):
     has_imports = fields.Boolean(load_default=False)
     competent_review = fields.Boolean(load_default=False)
     linked = fields.Boolean(load_default=None, allow_none=True)
-    intention_id = fields.Integer(load_default=None, allow_none=True)
+    intention_id = identifier(load_default=None, allow_none=True)
     unlinked_reason = fields.String(load_default="")
     items = fields.List(fields.Nested(PlanItemSchema), load_default=list)
-    fundings = fields.Dict(keys=fields.Integer(), values=fields.String(), load_default=dict)
+    fundings = fields.Dict(keys=identifier(strict=False), values=fields.String(),
+                           load_default=dict)
 
 
 class ProcurementPlanApi(WorkflowRecordApi):

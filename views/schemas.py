@@ -13,6 +13,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from models import ReductionKind
+from models.values import MAX_ID
+
+NO_RECORD = "所选记录不存在。"
 
 
 class Choice(fields.Field):
@@ -33,10 +36,15 @@ class Choice(fields.Field):
         return None if value is None else value.value
 
 
+def identifier(**kwargs: Any) -> fields.Integer:
+    """An id: a whole number; one beyond the INTEGER column names no record."""
+    kwargs.setdefault("strict", True)
+    return fields.Integer(validate=validate.Range(max=MAX_ID, error=NO_RECORD), **kwargs)
+
+
 def reference(key: str, required: bool = True) -> fields.Integer:
     """The id of a referenced record, sent under ``key``."""
-    return fields.Integer(required=required, data_key=key, allow_none=not required,
-                          strict=True)
+    return identifier(required=required, data_key=key, allow_none=not required)
 
 
 class SpendingReductionBody(Schema):
@@ -70,7 +78,7 @@ class UnitRoleBody(Schema):
 
     name = fields.String(required=True)
     description = fields.String(load_default="")
-    functions = fields.List(fields.Integer(strict=True), load_default=list)
+    functions = fields.List(identifier(), load_default=list)
 
 
 class OperatorBody(Schema):
@@ -79,7 +87,7 @@ class OperatorBody(Schema):
     first_name = fields.String(required=True, validate=validate.Length(min=1, max=20))
     phone = fields.String(required=True)
     internal_review = fields.Boolean(load_default=False)
-    unit_roles = fields.List(fields.Integer(strict=True), load_default=list)
+    unit_roles = fields.List(identifier(), load_default=list)
     active = fields.Boolean(load_default=True)
 
 

@@ -55,9 +55,10 @@ def attachment_links(record_type: str, record: Any) -> list[tuple[str, str]]:
     """
     if record is None:
         return []
+    # A view without attachments has ``download = None`` (FAB's own is switched off).
     view = next((v for v in current_app.appbuilder.baseviews
-                 if getattr(v, "record_type", None) == record_type and hasattr(v, "download")),
-                None)
+                 if getattr(v, "record_type", None) == record_type
+                 and callable(getattr(v, "download", None))), None)
     if view is None:
         return []
     takes_kind = "kind" in inspect.signature(view.download).parameters

@@ -132,7 +132,12 @@ def _quantity(value: str, where: str) -> Decimal:
         quantity = Decimal(str(value).strip())
     except InvalidOperation as exc:
         raise ValidationFailed(f"{where}：数量必须是数字。") from exc
-    if not quantity.is_finite() or quantity <= 0 or quantity != quantity.quantize(Decimal("0.001")):
+    if not quantity.is_finite() or quantity <= 0:
+        raise ValidationFailed(f"{where}：数量必须大于0，最多三位小数。")
+    # Numeric(18, 3): 15 digits before the point (quantize would raise past its precision).
+    if quantity.adjusted() >= 15:
+        raise ValidationFailed(f"{where}：数量超出允许的范围。")
+    if quantity != quantity.quantize(Decimal("0.001")):
         raise ValidationFailed(f"{where}：数量必须大于0，最多三位小数。")
     return quantity
 

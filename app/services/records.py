@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session
 from app.permissions import CLERK
 from app.services.errors import NotEditable, NotInScope, PermissionDenied, ValidationFailed
 from models import IntentionStatus, Operator, UnitKind
+from models.values import valid_id
 from workflow import Status
 from workflow.engine import STATUS_LABELS
 
@@ -105,8 +106,7 @@ def own_record(session: Session, model: type[M], pk: Any, unit_id: int | None, w
     :param what: the record's Chinese name, e.g. 用款计划
     :raises NotInScope: naming ``field`` when it is missing, another unit's or not an id
     """
-    record = session.get(model, pk) if isinstance(pk, int) and not isinstance(pk, bool) \
-        else None
+    record = session.get(model, pk) if valid_id(pk) else None
     if record is None or getattr(record, "unit_id", None) != unit_id or unit_id is None:
         raise NotInScope(f"请选择本单位的{what}。", field=field)
     return record
@@ -163,6 +163,8 @@ def _assign(session: Session, item: Any, data: Mapping[str, Any],
             if not relation.uselist:
                 raise TypeError(f"{key}: pass the foreign key column, not the relationship")
             ids = list(dict.fromkeys(value or []))
+            if not all(valid_id(i) for i in ids):
+                raise NotInScope(missing.get(key, "所选项目不存在或不可选。"), field=key)
             found = list(session.scalars(select(relation.mapper.class_)
                                          .where(relation.mapper.primary_key[0].in_(ids))))
             if len(found) != len(ids):
