@@ -61,3 +61,18 @@ def test_login_page_and_failed_login_are_chinese(client) -> None:
     failed = client.post("/login/", data={"username": "nobody", "password": "x"},
                          follow_redirects=True).get_data(as_text=True)
     assert not english_words(failed, set())
+
+
+def test_every_rest_column_has_a_chinese_label(app: Flask) -> None:
+    """FAB would answer "Announced On" or "Plan Plan Number" for a column without a label."""
+    from flask_appbuilder.api import ModelRestApi
+
+    english = {}
+    for view in app.appbuilder.baseviews:
+        if isinstance(view, ModelRestApi):
+            columns = {*view.list_columns, *view.show_columns}
+            found = {c: str(view.label_columns.get(c, "")) for c in columns
+                     if str(view.label_columns.get(c, "")).isascii()}
+            if found:
+                english[type(view).__name__] = found
+    assert english == {}

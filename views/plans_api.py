@@ -62,6 +62,9 @@ class ProcurementPlanApi(WorkflowRecordApi):
         "id", "plan_number", "project_name", "fund_source", "fiscal_amount", "own_amount",
         "has_imports", "linked", "intention_id", "status", "created_on", "completed_on",
     ]
+    # The plan's page is a template of its own; its labels are these.
+    label_columns = {"fiscal_amount": "财政资金", "own_amount": "自有资金",
+                     "has_imports": "含进口产品", "intention_id": "关联的采购意向"}
     list_title = show_title = _l("采购计划备案")
     openapi_spec_tag = "采购计划备案"
     body_schema = PlanBodySchema

@@ -18,6 +18,7 @@ from app.services.errors import ServiceError, ValidationFailed
 from app.transaction import unit_of_work
 from views.api_messages import chinese, first_error, names_no_field
 from views.base import ServiceHooks
+from views.labels import chinese_labels
 
 T = TypeVar("T")
 
@@ -151,6 +152,7 @@ class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
             change = type(f"{self.body_schema.__name__}Change", (self.body_schema,), {})
             self.edit_model_schema = change()
         super().__init__()
+        self.label_columns = chinese_labels(self.datamodel.obj, self.label_columns)
 
     def _get_fields_info(self, cols: list[str], model_schema: Schema, filter_rel_fields: Any,
                          **kwargs: Any) -> list[dict[str, Any]]:
