@@ -51,12 +51,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
     from app.edge import register_edge
     from app.errors import register_error_handlers
+    from app.headers import register_security_headers
     from app.services.stored import watch_flushes
 
     register_cli(app)
     register_error_handlers(app)
     register_edge(app)
     watch_flushes()
+    register_security_headers(app)
     _trust_proxies(app)
     return app
 

@@ -6,6 +6,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -48,14 +49,44 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
+# Runs before the page's own scripts (Playwright injects it, the page's CSP does not apply):
+# every blocked script, handler or resource is written to the console, where `page` collects it.
+CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + e.violatedDirective + " blocked "
+                + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+def is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text
+
+
 @pytest.fixture
-def page(browser, live_server: str) -> Iterator[object]:
+def csp_violations() -> list[str]:
+    """What the page's Content-Security-Policy blocked during the test (``page`` fills it)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server: str, csp_violations: list[str]) -> Iterator[object]:
+    """A fresh tab; the test fails when the CSP blocked anything on any page it opened."""
     Path("test-results").mkdir(exist_ok=True)
     context = browser.new_context(base_url=live_server, locale="zh-CN",
                                   viewport={"width": 1280, "height": 900})
+    context.add_init_script(CSP_WATCH)
+
+    def collect(message: Any) -> None:
+        if is_csp_violation(message.text):
+            csp_violations.append(f"{message.page.url if message.page else ''}: {message.text}")
+
+    # On the context, so that pages it opens in new tabs (print, downloads) are watched too.
+    context.on("console", collect)
     tab = context.new_page()
     yield tab
     context.close()
+    assert not csp_violations, "blocked by the CSP:\n" + "\n".join(csp_violations)
 
 
 def sign_in(page, username: str, password: str = "Demo@2026") -> None:
