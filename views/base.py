@@ -16,6 +16,7 @@ from flask_appbuilder.urltools import (
     get_page_args,
     get_page_size_args,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.scope import current_operator
@@ -151,6 +152,8 @@ class ServiceModelView(ServiceHooks, ModelView):
         if not self.search_form_query_rel_fields and self.add_form_query_rel_fields:
             self.search_form_query_rel_fields = dict(self.add_form_query_rel_fields)
         super().__init__(**kwargs)
+        # FAB offers a sort on a Python property too, which the database cannot order by (500).
+        self.order_columns = [c for c in self.order_columns if self._orderable(c)]
         shown = {*self.list_columns, *self.show_columns}
         # FAB prints True/False/None and Python list reprs; every column gets a Chinese rendering.
         self.formatters_columns = {
@@ -160,6 +163,16 @@ class ServiceModelView(ServiceHooks, ModelView):
         optional = {*self.optional_columns, *self._columns_with_defaults()}
         for form in (self.add_form, self.edit_form, self.search_form):
             repair_form(form, optional)
+
+    def _orderable(self, column: str) -> bool:
+        """A stored column of the model, or ``relation.column`` of a to-one relation."""
+        mapper = sa_inspect(self.datamodel.obj)
+        head, _, rest = column.partition(".")
+        if not rest:
+            return column in mapper.column_attrs
+        relation = mapper.relationships.get(head)
+        return relation is not None and not relation.uselist and \
+            rest in relation.mapper.column_attrs
 
     def _columns_with_defaults(self) -> list[str]:
         # A NOT NULL column with a default became a required field; the default makes it optional.
