@@ -134,6 +134,8 @@ class ServiceModelView(ServiceHooks, ModelView):
 
     page_size = 20
     optional_columns: list[str] = []
+    # FAB's (untyped) sort columns; narrowed to what the database can order by.
+    order_columns: list[str]
     # FAB's ``/download/<filename>`` serves any stored file by name, outside every record's
     # scope; a view with attachments exposes its own ``download(pk)`` that checks the record.
     download = None

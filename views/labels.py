@@ -22,7 +22,8 @@ def page_labels(model: type) -> dict[str, str]:
     for view in _page_classes(ModelView):
         datamodel = view.__dict__.get("datamodel")
         if datamodel is not None and getattr(datamodel, "obj", None) is model:
-            found.update({key: str(label) for key, label in view.label_columns.items()
+            declared: dict[str, Any] = getattr(view, "label_columns", {})
+            found.update({key: str(label) for key, label in declared.items()
                           if not str(label).isascii()})
     return found
 
@@ -40,7 +41,7 @@ def chinese_labels(model: type, labels: dict[str, Any]) -> dict[str, Any]:
 def _dotted(model: type, key: str, known: dict[str, str]) -> str | None:
     """``project.name`` → 项目 + the label of ``name`` on the project's page (项目名称)."""
     head, _, rest = key.partition(".")
-    relationships = inspect(model).relationships
+    relationships: Any = inspect(model).relationships
     if not rest or head not in relationships:
         return None
     inner = chinese_labels(relationships[head].mapper.class_, {rest: ""})[rest]
@@ -51,7 +52,8 @@ def _dotted(model: type, key: str, known: dict[str, str]) -> str | None:
 
 
 def _page_classes(base: type) -> list[type]:
-    classes = []
+    classes: list[type] = []
+    child: type
     for child in base.__subclasses__():
         classes.append(child)
         classes.extend(_page_classes(child))

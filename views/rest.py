@@ -139,6 +139,8 @@ class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
     allow_browser_login = False
     page_size = 20
     body_schema: type[Schema] | None = None
+    # FAB's (untyped) labels; English ones are replaced by the page's (views.labels).
+    label_columns: dict[str, Any]
     # POST's body when it differs from PUT's (e.g. an initial password).
     post_schema: type[Schema] | None = None
     # PUT changes the fields it names (FAB's habit); False: PUT sends the whole body.
