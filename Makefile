@@ -39,11 +39,14 @@ run: demo
 # Production serving on PostgreSQL: gunicorn workers plus one scheduler (see README).
 SERVE_DATABASE_URL ?= $(or $(DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/procurement)
 
+# Limits in the local Redis when it answers and RATELIMIT_STORAGE_URI is not set (one shell:
+# the storage chosen once holds for the migration, `flask setup` and the workers).
 serve: install
 	$(BIN)/python scripts/ensure-database.py "$(SERVE_DATABASE_URL)"
-	DATABASE_URL="$(SERVE_DATABASE_URL)" $(BIN)/flask db upgrade
-	DATABASE_URL="$(SERVE_DATABASE_URL)" $(BIN)/flask setup
-	DATABASE_URL="$(SERVE_DATABASE_URL)" HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
+	export DATABASE_URL="$(SERVE_DATABASE_URL)" && \
+	export RATELIMIT_STORAGE_URI="$$(scripts/ratelimit-storage.sh)" RATELIMIT_STORAGE_SAID=1 && \
+	$(BIN)/flask db upgrade && $(BIN)/flask setup && \
+	HOST=$(HOST) PORT=$(PORT) scripts/serve.sh
 
 # Bounded loopback load test on a fresh PostgreSQL database; writes docs/performance.md.
 loadtest: install

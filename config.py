@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
 
 from flask_appbuilder.const import AUTH_DB
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_DIR", BASE_DIR / "instance"))
@@ -43,6 +46,48 @@ def _non_negative_int(name: str, default: str) -> int:
     return int(raw)
 
 
+def _non_negative_number(name: str, default: str) -> float:
+    """A number setting >= 0 (seconds, say) from the environment."""
+    raw = os.environ.get(name, default).strip()
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ConfigError(f"环境变量 {name} 必须是非负数，当前值为“{raw}”。")
+    return value
+
+
+# Storages every worker process and host share: a limit counted there holds for all of them.
+SHARED_STORAGES = ("redis://", "rediss://", "redis+unix://", "redis+sentinel://",
+                   "redis+cluster://", "memcached://", "mongodb://", "mongodb+srv://")
+
+
+def _ratelimit_storage(production: bool) -> str:
+    """RATELIMIT_STORAGE_URI; production refuses a storage of one process (memory://)."""
+    uri = os.environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
+    if production and not uri.startswith(SHARED_STORAGES):
+        raise ConfigError(
+            f"生产模式下环境变量 RATELIMIT_STORAGE_URI 必须指向各工作进程共享的存储"
+            f"（redis://、rediss:// 或 memcached://），当前为“{uri.split('://')[0]}://”："
+            "进程内存中的计数每个工作进程各算各的，登录失败锁定和找回密码的次数限制会成倍放宽。"
+            "系统拒绝启动。")
+    return uri
+
+
+def _key_prefix(database_url: str) -> str:
+    """RATELIMIT_KEY_PREFIX, by default one per database: two deployments sharing one Redis
+    never count together, while every worker and host of one deployment does."""
+    given = os.environ.get("RATELIMIT_KEY_PREFIX", "").strip()
+    if given:
+        return given
+    try:
+        identity = make_url(database_url).set(password=None).render_as_string()
+    except ArgumentError:
+        identity = database_url
+    return "hp-" + hashlib.sha256(identity.encode()).hexdigest()[:12]
+
+
 def _database_url(url: str) -> str:
     """``postgresql://…`` (as psql and most hosts write it) means the psycopg 3 driver here.
 
@@ -62,11 +107,12 @@ def build_config() -> dict[str, object]:
     ))
     upload_folder = Path(os.environ.get("UPLOAD_FOLDER", INSTANCE_DIR / "uploads"))
     locale = os.environ.get("APP_LOCALE", "zh")
-    ratelimit_uri = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    secret_key = _secret_key(production)
+    ratelimit_uri = _ratelimit_storage(production)
     return {
         "APP_ENV": "production" if production else "development",
         "PRODUCTION": production,
-        "SECRET_KEY": _secret_key(production),
+        "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
@@ -105,20 +151,33 @@ def build_config() -> dict[str, object]:
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
         "TEMP_PASSWORD_MINUTES": int(os.environ.get("TEMP_PASSWORD_MINUTES", "30")),
-        # Logins and 找回密码: limits per client (and per credit code), lockout after failures.
-        # Limits live in RATELIMIT_STORAGE_URI (redis://… so that they hold across workers).
+        # Logins, 找回密码 and registrations: limits per client, per phone and per account.
+        # Limits live in RATELIMIT_STORAGE_URI (redis://… so that they hold across workers;
+        # required in production), under keys starting with RATELIMIT_KEY_PREFIX.
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": ratelimit_uri,
+        "RATELIMIT_KEY_PREFIX": _key_prefix(database_url),
         # A Redis that does not answer must not hold a login for long (see app/ratelimit.py).
         "RATELIMIT_STORAGE_OPTIONS": (
             {"socket_connect_timeout": 1, "socket_timeout": 1}
             if ratelimit_uri.startswith(("redis://", "rediss://", "redis+unix://")) else {}),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "20 per minute"),
         "RECOVERY_RATE_LIMIT": os.environ.get("RECOVERY_RATE_LIMIT", "5 per 10 minutes"),
-        "RECOVERY_CODE_RATE_LIMIT": os.environ.get("RECOVERY_CODE_RATE_LIMIT", "3 per hour"),
+        # SMS a phone may receive: temporary passwords (counted only when code and phone
+        # match) and notices that someone registered a code already registered.
+        "RECOVERY_PHONE_RATE_LIMIT": os.environ.get("RECOVERY_PHONE_RATE_LIMIT", "3 per hour"),
         "REGISTRATION_RATE_LIMIT": os.environ.get("REGISTRATION_RATE_LIMIT", "10 per hour"),
+        "REGISTRATION_NOTICE_RATE_LIMIT": os.environ.get("REGISTRATION_NOTICE_RATE_LIMIT",
+                                                         "3 per day"),
+        # LOGIN_MAX_FAILURES wrong passwords for one account from one client within
+        # LOGIN_LOCK_MINUTES lock that client (only) out of it for LOGIN_LOCK_MINUTES. Past
+        # LOGIN_DELAY_AFTER failures from all clients, every answer for the account waits
+        # LOGIN_DELAY_SECONDS, doubling with each further failure up to LOGIN_DELAY_MAX.
         "LOGIN_MAX_FAILURES": int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(os.environ.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_DELAY_AFTER": _non_negative_int("LOGIN_DELAY_AFTER", "10"),
+        "LOGIN_DELAY_SECONDS": _non_negative_number("LOGIN_DELAY_SECONDS", "0.5"),
+        "LOGIN_DELAY_MAX": _non_negative_number("LOGIN_DELAY_MAX", "8"),
         # Behind nginx: how many proxies in front of the app append to X-Forwarded-For (0: none,
         # the socket's peer is the client). Rate limits key on the address this yields.
         "PROXY_FIX_X_FOR": _non_negative_int("PROXY_FIX_X_FOR", "0"),

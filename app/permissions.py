@@ -34,7 +34,7 @@ SELF_SERVICE: tuple[Grant, ...] = (
 )
 
 OPERATOR_MANAGE: tuple[Grant, ...] = (
-    *grants("OperatorView", (*CRUD, "can_resetpassword", "resetpassword")),
+    *grants("OperatorView", (*CRUD, "can_resetpassword", "resetpassword", "unlock")),
     *grants("OperatorApi", API_CRUD),
     *menu("Permissions", "OperatorManage"),
 )
@@ -204,6 +204,7 @@ PERMISSION_LABELS = {
     "can_resetpassword": "重置密码",
     "resetpassword": "重置密码",
     "resetpasswords": "重置密码",
+    "unlock": "解除锁定",
     "can_done": "已办任务",
     "can_review": "进入审批",
     "can_charts": "查看",

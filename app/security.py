@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from flask import current_app, g, has_request_context
@@ -11,8 +10,11 @@ from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import assoc_permissionview_role
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.security import check_password_hash
 
+from app.credentials import parse_identity, register_jwt_refusals
 from app.passwords import PasswordPolicyError, check_password
+from app.ratelimit import LoginGuard, remember_failures
 from app.timezone import utcnow
 from models import Operator, UnitRegistration
 from views.accounts import LoginApi, LoginView
@@ -53,6 +55,30 @@ class ProcurementSecurityManager(SecurityManager):
             category_label=_l("系统管理"),
             category_icon="fa-cogs",
         )
+
+    def load_user(self, pk: Any) -> Operator | None:
+        """The operator of a session cookie or JWT identity ``"<id>:<credential_version>"``.
+
+        None (signed out, or 401 for a token) when the value is malformed or an old-style bare
+        id, the account is gone or inactive, or its version has been raised since
+        (:func:`app.services.operators.end_sessions`). Never raises: the value comes from
+        the client.
+        """
+        parsed = parse_identity(pk)
+        if parsed is None:
+            return None
+        operator_id, version = parsed
+        user = self.get_user_by_id(operator_id)
+        if not isinstance(user, Operator) or not user.is_active or \
+                user.credential_version != version:
+            return None
+        return user
+
+    def create_jwt_manager(self, app: Any) -> Any:
+        """FAB's JWT manager, answering refused tokens in Chinese."""
+        manager = super().create_jwt_manager(app)
+        register_jwt_refusals(manager)
+        return manager
 
     def get_user_roles(self, user: Any) -> list[Any]:
         """Roles of ``user``: their FAB roles, their post's role and their unit roles."""
@@ -97,38 +123,76 @@ class ProcurementSecurityManager(SecurityManager):
         return {(permission, view) for permission, view in rows}
 
     def auth_user_db(self, username: str, password: str) -> Any:
-        """Authenticate by login account, with lockout after repeated failures.
+        """Authenticate by login account; failures lock this client out of this account.
 
-        The web login (which sets ``g.accept_temporary_password``) also accepts a live
-        temporary password once; it ends a lockout, as the lockout message promises. A refusal
-        worth explaining is left in ``g.login_refusal``.
+        After LOGIN_MAX_FAILURES wrong passwords from one client, that client is refused for
+        the account for LOGIN_LOCK_MINUTES while its owner still signs in from elsewhere; many
+        failures from all clients only slow the account's answers down
+        (:class:`app.ratelimit.LoginGuard`). An unknown name is counted, answered and worked on
+        like a known one. The web login (which sets ``g.accept_temporary_password``) also
+        accepts a live temporary password once, even from a locked-out client, as the lock
+        message promises. A refusal worth explaining is left in ``g.login_refusal``.
         """
+        g.login_refusal = None
+        name = (username or "").strip()
+        if not name:
+            return None
+        # Accounts never contain "@"; FAB would also accept the e-mail, around the counts.
+        user = None if "@" in name else self.find_user(username=name)
+        guard = LoginGuard(name, user.login_epoch if user is not None else 0)
+        guard.slow_down()
+        refusal = guard.refusal()
+        found = self._temporary(user, password)
+        if found is None and refusal is None:
+            if "@" in name:
+                self._balance()  # refused like an unknown name, with the same work
+            else:
+                found = super().auth_user_db(name, password)
+        if found is None:
+            if refusal is None:
+                guard.failed()
+            else:
+                self._balance()
+            g.login_refusal = refusal
+            return None
+        guard.succeeded()
+        return self._admit(found)
+
+    def _temporary(self, user: Operator | None, password: str) -> Operator | None:
+        """The user, signed in with a live temporary password (web login only), else None."""
         from app.services.accounts import use_temporary_password
 
-        g.login_refusal = None
-        # Accounts never contain "@"; FAB would also accept the e-mail, around the lockout.
-        if not username or "@" in username:
+        if not (g.get("accept_temporary_password") and password and user is not None
+                and user.is_active):
             return None
-        user = self.find_user(username=username)
-        now = utcnow()
-        temporary = bool(g.get("accept_temporary_password")) and bool(password)
-        if user is not None and user.locked_until is not None and user.locked_until > now:
-            if temporary and user.is_active and \
-                    use_temporary_password(self.session, user, password):
-                user.locked_until = None
-                self.update_user_auth_stat(user, True)
-                return self._admit(user)
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            g.login_refusal = f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试或找回密码。"
+        if not use_temporary_password(self.session, user, password):
             return None
-        found = super().auth_user_db(username, password)
-        if found is None and user is not None and user.is_active:
-            if temporary and use_temporary_password(self.session, user, password):
-                self.update_user_auth_stat(user, True)
-                found = user
-            else:
-                self._count_failure(user, now)
-        return self._admit(found) if found is not None else None
+        self.update_user_auth_stat(user, True)
+        return user
+
+    def _balance(self) -> None:
+        # As much work as checking a password, so that a refusal takes as long as a failure.
+        check_password_hash(current_app.config["AUTH_DB_FAKE_PASSWORD_HASH_CHECK"], "password")
+
+    def update_user_auth_stat(self, user: Any, success: bool = True) -> None:
+        """FAB's sign-in statistics, plus the time of the last failure.
+
+        The failures since the last sign-in are shown by the web login
+        (``g.show_login_failures``, :func:`app.ratelimit.pending_notice`); a REST sign-in
+        cannot show them, so it leaves the count for the next web login to report.
+        """
+        if not success:
+            user.last_failed_login = utcnow()
+            super().update_user_auth_stat(user, False)
+            return
+        shown = bool(g.get("show_login_failures"))
+        if shown:
+            remember_failures(user.fail_login_count, user.last_failed_login)
+        kept = None if shown else user.fail_login_count
+        super().update_user_auth_stat(user, True)
+        if kept:
+            user.fail_login_count = kept
+            self.session.commit()
 
     def _admit(self, user: Operator) -> Operator | None:
         if not self._unit_may_sign_in(user):
@@ -138,14 +202,6 @@ class ProcurementSecurityManager(SecurityManager):
             g.login_refusal = "请先在网页登录并修改密码。"
             return None
         return user
-
-    def _count_failure(self, user: Operator, now: Any) -> None:
-        limit = current_app.config["LOGIN_MAX_FAILURES"]
-        if (user.fail_login_count or 0) >= limit:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.fail_login_count = 0
-            self.session.commit()
-            log.warning("account %s locked after %s failed logins", user.id, limit)
 
     def _unit_may_sign_in(self, user: Operator) -> bool:
         """An active unit, or one whose self-registration awaits the 市采购办's review."""
@@ -171,6 +227,13 @@ class ProcurementSecurityManager(SecurityManager):
         )
 
     def reset_password(self, userid: Any, password: str) -> None:
-        """Change a password; refuses one that does not satisfy the policy."""
+        """Change a password (``flask fab reset-password``); refuses one that does not satisfy
+        the policy and ends the account's sessions and tokens."""
+        from app.services.operators import end_sessions
+
         check_password(password)
+        user = self.get_user_by_id(userid)
+        if user is not None:
+            # FAB's reset commits the update below, the version with it.
+            end_sessions(self.session, user)
         super().reset_password(userid, password)

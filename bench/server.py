@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Benchmarks and the test suite sign in many times from 127.0.0.1: the login limits must not
 # refuse them (tests of the limits lower them again).
 RELAXED_LIMITS = {key: "100000 per minute" for key in (
-    "LOGIN_RATE_LIMIT", "RECOVERY_RATE_LIMIT", "RECOVERY_CODE_RATE_LIMIT",
-    "REGISTRATION_RATE_LIMIT")}
+    "LOGIN_RATE_LIMIT", "RECOVERY_RATE_LIMIT", "RECOVERY_PHONE_RATE_LIMIT",
+    "REGISTRATION_RATE_LIMIT", "REGISTRATION_NOTICE_RATE_LIMIT")}
 READY = re.compile(r"Worker ready \(pid: (\d+)\)")
 
 

@@ -121,7 +121,8 @@ class Operator(User):
     # Set by a login with a temporary password: nothing else is reachable until changed.
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, nullable=False, default=False, server_default=false())
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    # When a wrong password was last given (FAB keeps only the count): told at the next sign-in.
+    last_failed_login: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     # Raised by a password change or reset, deactivation and logout: every session cookie,
     # access token and refresh token carries the value it was issued under.
     credential_version: Mapped[int] = mapped_column(
@@ -137,6 +138,12 @@ class Operator(User):
     unit_roles = relationship(
         UnitRole, secondary=operator_unit_role, order_by=UnitRole.name
     )
+
+    def get_id(self) -> str:
+        """The identity a session cookie and a JWT carry: ``"<id>:<credential_version>"``."""
+        # With the version inside it, raising credential_version ends whatever was issued
+        # before (see ProcurementSecurityManager.load_user).
+        return f"{self.id}:{self.credential_version or 0}"
 
     @property
     def display_name(self) -> str:

@@ -7,6 +7,14 @@ cd "$(dirname "$0")/.."
 BIN=.venv/bin
 export FLASK_APP=wsgi
 
+# The limiter storage: as given, else the local Redis when it answers (scripts/ratelimit-storage.sh
+# says which); with memory:// each worker would count logins and 找回密码 on its own.
+# (`make serve` has chosen and said so already: RATELIMIT_STORAGE_SAID.)
+if [ -z "${RATELIMIT_STORAGE_URI:-}" ] || [ -z "${RATELIMIT_STORAGE_SAID:-}" ]; then
+  RATELIMIT_STORAGE_URI="$(scripts/ratelimit-storage.sh)"
+fi
+export RATELIMIT_STORAGE_URI
+
 PIDS=()
 stop() {
   trap - INT TERM

@@ -505,7 +505,7 @@ GATE = "该项目的中标结果变更备案尚未完成，不能{what}中标结
 # 采购人注册信息 and 供应商信息
 
 def returned_registration(ctx: Context) -> None:
-    assert "注册成功！您的登录账号为 zz03001" in register(ctx.app)
+    assert "注册申请已受理。登录账号为 zz03001" in register(ctx.app)
     review(signed_in(ctx.app, "zz_office"), open_task(ctx.app), action="return", opinion=NOTE)
     item = unit_registration(ctx.app)
     assert item is not None and item.status == "returned"

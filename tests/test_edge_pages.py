@@ -69,7 +69,7 @@ def test_hostile_list_arguments_never_give_a_5xx(app: Flask, login_as: Any,
     assert failures == []
 
 
-def test_every_offered_sort_works(app: Flask, login_as: Any) -> None:
+def test_every_offered_sort_works(app: Any, login_as: Any) -> None:
     """A sort link is offered only on what the database can order by."""
     web = login_as("admin")
     views = {type(v).__name__: v for v in app.appbuilder.baseviews}

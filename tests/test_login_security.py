@@ -1,32 +1,39 @@
-"""Sign-in security: lockout after repeated failures, the per-client limit, the login tabs."""
+"""Sign-in security: failures lock one client out of one account, never the owner; attacks from
+many clients slow an account down; the owner is told; the per-client limit; the login tabs."""
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import app.ratelimit as ratelimit
 from app.extensions import db
-from app.timezone import utcnow
 from models import Operator, SmsMessage
-from tests.conftest import DEMO_PASSWORD, Web
+from tests.conftest import DEMO_PASSWORD, RELAXED_LIMITS, Web
 
 CODE, PHONE = "91410100MA440A1B2D", "13900000001"
+UNKNOWN = "91410100MA440A1B2X"  # spelled like a credit code, but no such account
 INVALID_LOGIN = "用户名或密码错误。"
 TOO_MANY = "操作过于频繁，请稍后再试。"
 FLASH = re.compile(r'<div class="alert alert-\w+">\s*<button[^>]*>&times;</button>\s*(.*?)\s*</div>', re.S)
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def locked_message(app: Flask) -> str:
     minutes = app.config["LOGIN_LOCK_MINUTES"]
-    return f"登录失败次数过多，账号已暂时锁定，请{minutes}分钟后再试或找回密码。"
+    return f"登录失败次数过多，请{minutes}分钟后再试或通过“找回密码”重置。"
 
 
 @contextmanager
@@ -41,6 +48,13 @@ def operator(app: Flask, username: str) -> Operator:
         user = session.scalar(select(Operator).where(Operator.username == username))
         session.expunge(user)
         return user
+
+
+def at(app: Flask, address: str) -> FlaskClient:
+    """A test client whose requests come from ``address``."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
 
 
 def attempt(client: FlaskClient, via: str, username: str, password: str) -> tuple[int, str]:
@@ -62,6 +76,15 @@ def attempt(client: FlaskClient, via: str, username: str, password: str) -> tupl
     return response.status_code, (response.get_json() or {}).get("message", "")
 
 
+def lock_out(client: FlaskClient, username: str, via: str = "web") -> list[tuple[int, str]]:
+    """LOGIN_MAX_FAILURES (5) wrong passwords from ``client``; their answers."""
+    return [attempt(client, via, username, "Wrong#2026") for _ in range(5)]
+
+
+def flashes(web: Web, path: str = "/") -> list[str]:
+    return [m.strip() for m in FLASH.findall(web.get(path).get_data(as_text=True))]
+
+
 def test_wrong_password_is_refused_in_chinese(client: FlaskClient) -> None:
     """A wrong password or an unknown user answers 用户名或密码错误。 on the page and the API."""
     for username in ("zz_clerk", "nobody_here", CODE):
@@ -79,25 +102,130 @@ def test_failures_below_the_limit_do_not_lock(app: Flask, client: FlaskClient) -
 
 
 @pytest.mark.parametrize("via", ["web", "api", "password-api", "mixed"])
-def test_repeated_failures_lock_the_account(app: Flask, via: str) -> None:
-    """LOGIN_MAX_FAILURES wrong passwords lock: the right one is refused until locked_until."""
+def test_failures_lock_out_that_client_only(app: Flask, via: str) -> None:
+    """Five wrong passwords from one client: that client is refused the right one for
+    LOGIN_LOCK_MINUTES; the owner signs in from another client, on the page and the API."""
     assert app.config["LOGIN_MAX_FAILURES"] == 5
+    attacker = at(app, "10.0.0.66")
+    if via == "mixed":
+        for channel in ["web", "api", "password-api", "web", "api"]:
+            assert attempt(attacker, channel, CODE, "Wrong#2026")[0] in (200, 401)
+    else:
+        assert {status for status, _ in lock_out(attacker, CODE, via)} <= {200, 401}
+    assert attempt(attacker, "web", CODE, DEMO_PASSWORD) == (200, locked_message(app))
+    assert attempt(attacker, "api", CODE, DEMO_PASSWORD) == (401, locked_message(app))
+    assert attempt(attacker, "password-api", CODE, DEMO_PASSWORD) == (401, locked_message(app))
+    owner = at(app, "10.0.0.7")
+    assert attempt(owner, "api", CODE, DEMO_PASSWORD)[0] == 200
+    assert attempt(owner, "web", CODE, DEMO_PASSWORD) == (302, "")
+    # Other accounts are not locked for the attacker's address either.
+    assert attempt(attacker, "web", "zz_clerk", DEMO_PASSWORD) == (302, "")
+
+
+def test_the_lock_ends_after_the_lock_minutes(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The locked client signs in again once LOGIN_LOCK_MINUTES have passed."""
+    client = at(app, "10.0.0.67")
+    lock_out(client, "zz_clerk")
+    assert attempt(client, "web", "zz_clerk", DEMO_PASSWORD) == (200, locked_message(app))
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 14 * 60)
+    assert attempt(client, "web", "zz_clerk", DEMO_PASSWORD) == (
+        200, "登录失败次数过多，请1分钟后再试或通过“找回密码”重置。")
+    monkeypatch.setattr(time, "time", lambda: real() + 15 * 60 + 1)
+    assert attempt(client, "web", "zz_clerk", DEMO_PASSWORD) == (302, "")
+
+
+@pytest.mark.parametrize("via", ["web", "api"])
+def test_an_unknown_name_answers_like_an_account(app: Flask, via: str) -> None:
+    """The same answers, in the same order, for an unknown name and an account under attack."""
+    answers = {}
+    for n, name in enumerate((CODE, UNKNOWN, "nobody_here")):
+        client = at(app, f"10.0.1.{n + 1}")
+        answers[name] = [*lock_out(client, name, via),
+                         attempt(client, via, name, DEMO_PASSWORD),
+                         attempt(client, via, name, "Wrong#2026")]
+    assert answers[CODE] == answers[UNKNOWN] == answers["nobody_here"]
+    fail = (200, INVALID_LOGIN) if via == "web" else (401, INVALID_LOGIN)
+    locked = (fail[0], locked_message(app))
+    assert answers[CODE] == [fail] * 5 + [locked, locked]
+
+
+def test_lockout_holds_when_signing_in_by_email(app: Flask) -> None:
+    """Only the login account signs in: the e-mail (which would sidestep the counts) is refused."""
     client = app.test_client()
-    channels = ["web", "api", "password-api", "web", "api"] if via == "mixed" else [via] * 5
-    for channel in channels:
-        assert attempt(client, channel, CODE, "Wrong#2026")[0] in (200, 401)
-    user = operator(app, CODE)
-    minutes = app.config["LOGIN_LOCK_MINUTES"]
-    assert user.locked_until is not None
-    assert timedelta(minutes=minutes - 1) < user.locked_until - utcnow() <= timedelta(minutes=minutes)
+    email = operator(app, CODE).email
+    assert attempt(client, "web", email, DEMO_PASSWORD) == (200, "用户名或密码错误。")
+    lock_out(client, CODE)
+    assert attempt(client, "web", email, DEMO_PASSWORD) == (200, "用户名或密码错误。")
     assert attempt(client, "web", CODE, DEMO_PASSWORD) == (200, locked_message(app))
-    assert attempt(client, "api", CODE, DEMO_PASSWORD) == (401, locked_message(app))
-    with database(app) as session:
-        session.execute(update(Operator).where(Operator.username == CODE)
-                        .values(locked_until=utcnow() - timedelta(seconds=1)))
-        session.commit()
-    assert attempt(client, "api", CODE, DEMO_PASSWORD)[0] == 200
-    assert attempt(client, "web", CODE, DEMO_PASSWORD) == (302, "")
+
+
+def unlock(web: Web, view: str, pk: int) -> Any:
+    return web.client.post(f"/{view}/action/unlock/{pk}", follow_redirects=True,
+                           data={"csrf_token": web.token("/profile/edit/form")})
+
+
+def test_unit_admin_unlocks_an_operator(app: Flask, login_as: Callable[..., Web]) -> None:
+    """操作人员管理 → 解除锁定 raises login_epoch: the locked client signs in at once."""
+    client = at(app, "10.0.0.68")
+    lock_out(client, "zz_clerk")
+    clerk = operator(app, "zz_clerk")
+    page = unlock(login_as("zz_unitadmin"), "operatorview", clerk.id)
+    assert "已解除“" in page.get_data(as_text=True) and "的登录锁定。" in page.get_data(as_text=True)
+    assert operator(app, "zz_clerk").login_epoch == clerk.login_epoch + 1
+    assert attempt(client, "web", "zz_clerk", DEMO_PASSWORD) == (302, "")
+
+
+def test_unlock_is_scoped_and_the_admin_unlocks_anyone(app: Flask,
+                                                       login_as: Callable[..., Web]) -> None:
+    """Another unit's administrator gets 404 and changes nothing; 全部人员 unlocks anyone."""
+    client = at(app, "10.0.0.69")
+    lock_out(client, "sj_clerk")
+    target = operator(app, "sj_clerk")
+    assert unlock(login_as("zz_unitadmin"), "operatorview", target.id).status_code == 404
+    assert operator(app, "sj_clerk").login_epoch == target.login_epoch
+    assert attempt(client, "web", "sj_clerk", DEMO_PASSWORD) == (200, locked_message(app))
+    assert unlock(login_as("admin"), "adminoperatorview", target.id).status_code == 200
+    assert attempt(client, "web", "sj_clerk", DEMO_PASSWORD) == (302, "")
+
+
+def test_many_clients_slow_an_account_down(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LOGIN_DELAY_AFTER failures from all clients every answer waits, doubling up to
+    LOGIN_DELAY_MAX; nobody is locked out, and the owner still signs in (after the wait)."""
+    for key, value in (("LOGIN_DELAY_AFTER", 3), ("LOGIN_DELAY_SECONDS", 0.01),
+                       ("LOGIN_DELAY_MAX", 0.04)):
+        monkeypatch.setitem(app.config, key, value)
+    waited: list[float] = []
+    monkeypatch.setattr(ratelimit, "wait", waited.append)
+    for n in range(7):
+        assert attempt(at(app, f"10.0.2.{n}"), "api", CODE, "Wrong#2026") == (401, INVALID_LOGIN)
+    assert waited == [0.01, 0.02, 0.04, 0.04]
+    assert attempt(at(app, "10.0.2.99"), "api", CODE, DEMO_PASSWORD)[0] == 200
+    assert waited[-1] == 0.04
+    waited.clear()
+    # Another account is not slowed.
+    assert attempt(at(app, "10.0.2.99"), "api", "zz_clerk", DEMO_PASSWORD)[0] == 200
+    assert waited == []
+
+
+def test_the_owner_is_told_of_failed_attempts(app: Flask) -> None:
+    """At the next web sign-in: how many failures and when the last was; then no more. A REST
+    sign-in in between leaves the count for the web login to tell."""
+    for n in range(2):
+        attempt(at(app, f"10.0.3.{n}"), "web", CODE, "Wrong#2026")
+    assert attempt(at(app, "10.0.3.9"), "api", CODE, DEMO_PASSWORD)[0] == 200
+    attempt(at(app, "10.0.3.2"), "api", CODE, "Wrong#2026")
+    last = operator(app, CODE).last_failed_login
+    assert last is not None
+    web = Web(at(app, "10.0.3.10"))
+    assert web.login(CODE).status_code == 302
+    [notice] = flashes(web)
+    assert re.fullmatch(r"自上次登录以来，您的账号有3次登录失败，最近一次在\d{4}-\d\d-\d\d \d\d:\d\d；"
+                        r"如非本人操作，请及时修改密码。", notice), notice
+    assert operator(app, CODE).fail_login_count == 0
+    again = Web(at(app, "10.0.3.10"))
+    assert again.login(CODE).status_code == 302
+    assert flashes(again) == []
 
 
 def test_login_is_limited_per_client(app: Flask) -> None:
@@ -114,9 +242,7 @@ def test_login_is_limited_per_client(app: Flask) -> None:
                            json={"username": "zz_clerk", "password": DEMO_PASSWORD,
                                  "provider": "db", "refresh": False})
     assert response.status_code == 200 and "access_token" in response.get_json()
-    other = app.test_client()
-    other.environ_base["REMOTE_ADDR"] = "10.0.0.8"
-    assert attempt(other, "web", "zz_clerk", DEMO_PASSWORD) == (302, "")
+    assert attempt(at(app, "10.0.0.8"), "web", "zz_clerk", DEMO_PASSWORD) == (302, "")
 
 
 def test_supplier_tab_links_to_recovery_and_registration(client: FlaskClient) -> None:
@@ -131,27 +257,73 @@ def test_supplier_tab_links_to_recovery_and_registration(client: FlaskClient) ->
     assert "找回密码" not in default and "供应商注册" not in default
 
 
-def test_lockout_holds_when_signing_in_by_email(app: Flask) -> None:
-    """Only the login account signs in: the e-mail (which would sidestep the lockout) is refused."""
-    client = app.test_client()
-    email = operator(app, CODE).email
-    assert attempt(client, "web", email, DEMO_PASSWORD) == (200, "用户名或密码错误。")
-    for _ in range(5):
-        attempt(client, "web", CODE, "Wrong#2026")
-    assert attempt(client, "web", email, DEMO_PASSWORD) == (200, "用户名或密码错误。")
-    assert attempt(client, "web", CODE, DEMO_PASSWORD) == (200, locked_message(app))
-
-
 def test_recovery_ends_a_lockout(app: Flask) -> None:
-    """A locked supplier can sign in with the temporary password the lockout message offers."""
+    """A locked-out client signs in with the temporary password the lock message offers, and
+    after the forced change with the new password."""
     client = app.test_client()
-    for _ in range(5):
-        attempt(client, "web", CODE, "Wrong#2026")
+    lock_out(client, CODE)
     client.post("/api/v1/account/recover", json={"credit_code": CODE, "phone": PHONE},
                 buffered=True)
     with database(app) as session:
         body = session.scalar(select(SmsMessage.body))
     found = re.search(r"临时密码：(\w+)", body or "")
     assert found
-    response = Web(app.test_client()).login(CODE, found.group(1))
+    web = Web(app.test_client())
+    response = web.login(CODE, found.group(1))
     assert response.headers.get("Location") == "/password/change"
+    changed = web.submit("/password/change", {"password": "Fresh#2026", "confirm": "Fresh#2026"})
+    assert changed.status_code == 200
+    assert attempt(app.test_client(), "web", CODE, "Fresh#2026") == (302, "")
+
+
+@pytest.fixture
+def redis_apps(app: Flask, database: Any, tmp_path: Path) -> Iterator[tuple[Flask, Flask]]:
+    """Two deployments (key prefixes of this run) on one Redis and the test database."""
+    redis = pytest.importorskip("redis")
+    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at {REDIS_URL} is not reachable: {exc}")
+    from app import create_app
+
+    run = uuid.uuid4().hex[:10]
+    prefixes = [f"test-{run}-a", f"test-{run}-b"]
+    made = [create_app({
+        "SQLALCHEMY_DATABASE_URI": database.url, "TESTING": True,
+        "SECRET_KEY": app.config["SECRET_KEY"], "UPLOAD_FOLDER": str(tmp_path),
+        "SERVER_NAME": "localhost", **RELAXED_LIMITS, "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": prefix}) for prefix in prefixes]
+    try:
+        yield made[0], made[1]
+    finally:
+        for other in made:
+            with other.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        for prefix in prefixes:
+            for key in server.scan_iter(match=f"*{prefix}*"):
+                server.delete(key)
+        server.close()
+
+
+def test_two_prefixes_on_one_redis_count_apart(redis_apps: tuple[Flask, Flask]) -> None:
+    """A client locked out (and rate-limited) in one deployment is neither in the other,
+    although both count in the same Redis; the keys carry their deployment's prefix."""
+    first, second = redis_apps
+    client_a, client_b = at(first, "10.0.4.1"), at(second, "10.0.4.1")
+    lock_out(client_a, "zz_clerk", "api")
+    assert attempt(client_a, "api", "zz_clerk", DEMO_PASSWORD) == (401, locked_message(first))
+    assert attempt(client_b, "api", "zz_clerk", DEMO_PASSWORD)[0] == 200
+    # A limit of its own (its key names the amount): one sign-in per client and deployment.
+    first.config["LOGIN_RATE_LIMIT"] = second.config["LOGIN_RATE_LIMIT"] = "1 per minute"
+    assert attempt(client_a, "api", "zz_clerk", DEMO_PASSWORD) == (401, locked_message(first))
+    assert attempt(client_a, "api", "zz_clerk", DEMO_PASSWORD) == (429, TOO_MANY)
+    assert attempt(client_b, "api", "zz_clerk", DEMO_PASSWORD)[0] == 200
+    import redis
+
+    server = redis.Redis.from_url(REDIS_URL)
+    keys = [key.decode() for key in server.scan_iter(match="*10.0.4.1*")]
+    server.close()
+    assert keys and all(first.config["RATELIMIT_KEY_PREFIX"] in key
+                        or second.config["RATELIMIT_KEY_PREFIX"] in key for key in keys)

@@ -288,24 +288,40 @@ def test_recovery_is_limited_per_client(app: Flask, via: str) -> None:
     assert [a[3] for a in attempts(app)] == ["no_match", "no_match", "limited", "sent"]
 
 
-def test_recovery_is_limited_per_credit_code(app: Flask) -> None:
-    """Over RECOVERY_CODE_RATE_LIMIT a code is refused from any client; other codes pass."""
-    app.config["RECOVERY_CODE_RATE_LIMIT"] = "2 per hour"
+def test_strangers_cannot_spend_a_suppliers_recoveries(app: Flask) -> None:
+    """Three strangers (other clients, wrong phones) ask for the supplier's code: the supplier
+    still recovers its account (there is no per-code limit to exhaust)."""
     client = app.test_client()
-    for n in (1, 2):
-        assert recover(client, "api", CODE, CONTACT, addr=f"10.0.0.{n}").status_code == 200
-    for n, code in ((3, CODE), (4, CODE.lower())):
-        response = recover(client, "web" if n == 3 else "api", code, CONTACT, addr=f"10.0.0.{n}")
-        assert said(response) == TOO_MANY
-    assert recover(client, "api", OTHER_CODE, OTHER_PHONE, addr="10.0.0.5").status_code == 200
-    assert [m.phone for m in messages(app)] == [CONTACT, CONTACT, OTHER_PHONE]
+    for n in (1, 2, 3):
+        stranger = recover(client, "api", CODE, f"1370000000{n}", addr=f"10.0.0.{n}")
+        assert (stranger.status_code, said(stranger)) == (200, answer(app))
+    for via in VIAS:
+        owner = recover(client, via, CODE, CONTACT, addr="10.0.0.9")
+        assert (owner.status_code, said(owner)) == (200, answer(app))
+    assert [m.phone for m in messages(app)] == [CONTACT, CONTACT]
+    assert [a[3] for a in attempts(app)] == ["no_match"] * 3 + ["sent", "sent"]
 
 
-def test_per_code_limit_holds_for_separated_spellings(app: Flask) -> None:
-    """Spaces or hyphens in the code do not reset the per-code limit."""
-    app.config["RECOVERY_CODE_RATE_LIMIT"] = "2 per hour"
+@pytest.mark.parametrize("via", VIAS)
+def test_a_phones_sms_budget_answers_like_any_request(app: Flask, via: str) -> None:
+    """Over RECOVERY_PHONE_RATE_LIMIT (counted when code and phone match) no SMS goes, with
+    the very answer of a sent one; the other registered phone still receives its SMS."""
+    app.config["RECOVERY_PHONE_RATE_LIMIT"] = "2 per hour"
     client = app.test_client()
-    for n in (1, 2):
-        recover(client, "api", CODE, CONTACT, addr=f"10.0.0.{n}")
-    response = recover(client, "api", "9141-0100 MA440A1B2D", CONTACT, addr="10.0.0.3")
-    assert (response.status_code, len(messages(app))) == (429, 2)
+    sent = [recover(client, via, code, CONTACT, addr=f"10.0.0.{n}")
+            for n, code in enumerate((CODE, "9141-0100 MA440A1B2D"), start=1)]
+    spent = recover(client, via, CODE.lower(), CONTACT, addr="10.0.0.3")
+    assert spent.status_code == sent[0].status_code == 200
+    assert said(spent) == said(sent[0]) == answer(app)
+    if via == "api":
+        assert spent.get_data() == sent[0].get_data()
+    assert [m.phone for m in messages(app)] == [CONTACT, CONTACT]
+    assert said(recover(client, via, CODE, LEGAL, addr="10.0.0.4")) == answer(app)
+    assert [m.phone for m in messages(app)] == [CONTACT, CONTACT, LEGAL]
+    assert [a[3] for a in attempts(app)] == ["sent", "sent", "sms_limited", "sent"]
+    # Requests that match nothing do not spend the budget of the phone they name.
+    app.config["RECOVERY_PHONE_RATE_LIMIT"] = "1 per hour"
+    for n in (5, 6):
+        recover(client, via, UNKNOWN_CODE, OTHER_PHONE, addr=f"10.0.0.{n}")
+    assert said(recover(client, via, OTHER_CODE, OTHER_PHONE, addr="10.0.0.7")) == answer(app)
+    assert messages(app)[-1].phone == OTHER_PHONE

@@ -11,11 +11,12 @@ from flask import Flask
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
+from app.extensions import db
 from app.services.errors import PermissionDenied
 from app.services.operators import create_operator
 from app.services.records import clerk_of
-from app.services.registration import PENDING
-from models import Intention, Operator, Region, Unit, UnitRegistration, WorkflowTask
+from app.services.registration import PENDING, registration_answer
+from models import Intention, Operator, Region, SmsMessage, Unit, UnitRegistration, WorkflowTask
 from tests.conftest import DEMO_PASSWORD, Web
 
 FORM, API, LIST = "/register/unit/", "/api/v1/account/unit", "/unitregistrationview/list/"
@@ -106,7 +107,7 @@ def add_clerk(admin: Web) -> None:
 @pytest.fixture
 def registered(app: Flask) -> int:
     """郑州市文化广电和旅游局 registered through the public form; its registration's id."""
-    assert "注册成功！您的登录账号为 zz03001" in register(app)
+    assert registration_answer("zz03001") in register(app)
     return registration(app).id
 
 
@@ -212,7 +213,7 @@ def test_the_list_action_names_the_registration_in_chinese(app: Flask, registere
 def test_a_second_level_unit_registers_under_a_first_level_unit(app: Flask) -> None:
     """郑州市教育局 (zz01) is registered: a school may register under it."""
     page = register(app, parent_id=pk(app, Unit, "zz01"), code="zz0109", name="郑州市第九中学")
-    assert "注册成功！您的登录账号为 zz0109001" in page
+    assert registration_answer("zz0109001") in page
     item = registration(app, "zz0109")
     assert item.unit.parent_id == pk(app, Unit, "zz01") and not item.unit.active
     assert item.status == "in_review"
@@ -235,7 +236,7 @@ def test_the_parent_must_be_a_registered_first_level_unit_of_the_region(
     data = {"parent_id": pk(app, Unit, parent), "code": "zz0109", "name": "郑州市第九中学"}
     page = register(app, **data)
     assert web_message in (alerts(page) if web_message == PARENT else page)
-    assert "注册成功" not in page
+    assert "注册申请已受理" not in page
     answer = client.post(API, json=unit_data(app, **data))
     assert answer.status_code == 422 and answer.get_json()["message"] == PARENT
     assert counts(app) == before
@@ -259,7 +260,7 @@ def test_bad_input_is_refused(app: Flask, client: Any, overrides: dict[str, str]
     """Each refusal names the problem in Chinese, in the form and in the API; nothing is kept."""
     before = counts(app)
     page = register(app, **overrides)
-    assert message in alerts(page) and "注册成功" not in page
+    assert message in alerts(page) and "注册申请已受理" not in page
     answer = client.post(API, json=unit_data(app, **overrides))
     assert answer.status_code == 422 and answer.get_json()["message"] == message
     assert counts(app) == before
@@ -308,7 +309,8 @@ def test_the_api_registers_and_the_office_reviews(app: Flask, client: Any,
     """POST /account/unit, then 退回 and 审核通过 through /tasks/, with the history."""
     created = client.post(API, json=unit_data(app))
     assert created.status_code == 201
-    assert created.get_json() == {"username": "zz03001", "message": PENDING}
+    assert created.get_json() == {"username": "zz03001",
+                                  "message": registration_answer("zz03001")}
     admin = api_token("zz03001", PASSWORD)
     own = client.get("/api/v1/unit_registration/", headers=admin).get_json()
     assert own["count"] == 1 and own["result"][0]["unit"] == {"code": "zz03", "name": NAME}
@@ -373,5 +375,34 @@ def test_registrations_are_rate_limited(app: Flask, client: Any) -> None:
     answer = client.post(API, json=unit_data(app, **third))
     assert answer.status_code == 429 and answer.get_json()["message"] == "操作过于频繁，请稍后再试。"
     page = register(app, **third)
-    assert "操作过于频繁，请稍后再试。" in alerts(page) and "注册成功" not in page
+    assert "操作过于频繁，请稍后再试。" in alerts(page) and "注册申请已受理" not in page
     assert counts(app) == before
+
+
+@pytest.mark.parametrize("via", ["web", "api"])
+def test_a_registered_credit_code_answers_like_a_new_one(app: Flask, client: Any,
+                                                         via: str) -> None:
+    """The same 统一社会信用代码 again (another unit code and name): the answer of a new
+    registration, nothing created, and the first registration's administrator told by SMS."""
+    assert client.post(API, json=unit_data(app)).status_code == 201
+    before = counts(app)
+    other = {"code": "zz04", "name": "郑州市体育局", "admin_phone": "13622220000"}
+    if via == "api":
+        answer = client.post(API, json=unit_data(app, **other))
+        assert answer.status_code == 201
+        assert answer.get_json() == {"username": "zz04001",
+                                     "message": registration_answer("zz04001")}
+    else:
+        page = register(app, **other)
+        assert registration_answer("zz04001") in page and not alerts(page)
+    assert counts(app) == before and registration(app, "zz04") is None
+    with app.app_context():
+        sms = db.session.scalars(select(SmsMessage).where(
+            SmsMessage.purpose == "registration_notice")).all()
+        assert [m.phone for m in sms] == ["13611112222"]
+        assert f"统一社会信用代码{credit_code()}申请采购人注册" in sms[0].body
+    # The input is checked as for a new code: a weak password is refused all the same.
+    weak = client.post(API, json=unit_data(app, **other, password="abcdefgh",
+                                           confirm="abcdefgh"))
+    assert weak.status_code == 422
+    assert weak.get_json()["message"] == "密码至少8位，且须包含字母、数字、符号中的至少两类。"

@@ -11,8 +11,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
+from app.extensions import db
 from app.passwords import POLICY_TEXT
-from models import Operator, Supplier
+from app.services.accounts import SUPPLIER_REGISTERED
+from models import Operator, SmsMessage, Supplier
 from tests.conftest import Web
 
 FORM = "/register/supplier/"
@@ -29,6 +31,15 @@ def credit_code(body: str = "MA47Q0001", prefix: str = "91410105") -> str:
 
 
 CODE = credit_code()
+ACCEPTED = SUPPLIER_REGISTERED.format(username=CODE)
+DEMO_PHONES = ["13900000001", "13900000011"]  # contact and legal representative
+
+
+def notices(app: Flask) -> list[tuple[str, str]]:
+    """The SMS queued so far: (phone, text)."""
+    with app.app_context():
+        return [(m.phone, m.body) for m in db.session.scalars(
+            select(SmsMessage).order_by(SmsMessage.id))]
 
 
 def supplier_data(**overrides: str) -> dict[str, str]:
@@ -80,7 +91,7 @@ def supplier_login(app: Flask, username: str = CODE, password: str = PASSWORD) -
 @pytest.fixture
 def registered(app: Flask) -> Web:
     """A supplier registered through the form, signed in."""
-    assert f"注册成功！登录用户名为 {CODE}" in register(app)
+    assert ACCEPTED in register(app)
     return supplier_login(app)
 
 
@@ -102,7 +113,7 @@ def test_registration_creates_the_supplier_and_its_account(app: Flask,
 def test_a_lower_case_code_is_stored_in_capitals(app: Flask) -> None:
     """The login name is the normalised (upper-case) code."""
     page = register(app, credit_code=CODE.lower())
-    assert f"注册成功！登录用户名为 {CODE}" in page
+    assert ACCEPTED in page
     supplier_login(app, CODE)
 
 
@@ -154,7 +165,6 @@ REFUSALS = [
     ({"credit_code": CODE[:-1] + ("1" if CODE[-1] != "1" else "2")},
      "统一社会信用代码校验位不正确，请核对。"),
     ({"credit_code": "91410105MA47Q"}, "统一社会信用代码应为18位数字或大写字母。"),
-    ({"credit_code": DEMO_CODE}, f"统一社会信用代码“{DEMO_CODE}”已登记。"),
     ({"password": "abcdefgh", "confirm": "abcdefgh"}, POLICY_TEXT),
     ({"password": "12345678", "confirm": "12345678"}, POLICY_TEXT),
     ({"confirm": "Sup@2026y"}, "两次输入的密码不一致。"),
@@ -167,14 +177,15 @@ def test_the_form_refuses_bad_input(app: Flask, overrides: dict[str, str], messa
     """Each refusal is flashed in Chinese and leaves no supplier and no account."""
     before = counts(app)
     page = register(app, **overrides)
-    assert message in alerts(page) and "注册成功" not in page
+    assert message in alerts(page) and "注册申请已受理" not in page
     assert counts(app) == before
 
 
 def test_the_api_registers_a_supplier(app: Flask, client: Any, api_token: Any) -> None:
     """POST /api/v1/account/supplier: 201 with the login name, which signs in."""
     answer = client.post(API, json=supplier_data())
-    assert answer.status_code == 201 and answer.get_json() == {"username": CODE}
+    assert answer.status_code == 201
+    assert answer.get_json() == {"username": CODE, "message": ACCEPTED}
     assert supplier_id(app, CODE) is not None
     assert "Authorization" in api_token(CODE, PASSWORD)
 
@@ -215,8 +226,40 @@ def test_supplier_registrations_are_rate_limited(app: Flask, client: Any) -> Non
     assert counts(app) == before
 
 
-def test_a_code_taken_as_an_account_name_is_refused(app: Flask, client: Any) -> None:
-    """A unit account that happens to spell a valid credit code blocks it with a message."""
+@pytest.mark.parametrize("via", ["web", "api"])
+def test_a_registered_code_answers_like_a_new_one(app: Flask, client: Any, via: str) -> None:
+    """河南中原建设工程有限公司's code: the answer of a new registration, nothing created, and
+    its registered phones told by SMS (once: REGISTRATION_NOTICE_RATE_LIMIT)."""
+    app.config["REGISTRATION_NOTICE_RATE_LIMIT"] = "1 per day"
+    new = client.post(API, json=supplier_data(credit_code=credit_code("MA47Q0009")))
+    before = counts(app)
+    for _ in range(2):
+        if via == "api":
+            taken = client.post(API, json=supplier_data(credit_code=DEMO_CODE, name="冒名公司"))
+            assert taken.status_code == new.status_code == 201
+            assert taken.get_json() == {"username": DEMO_CODE,
+                                        "message": SUPPLIER_REGISTERED.format(username=DEMO_CODE)}
+        else:
+            page = register(app, credit_code=DEMO_CODE, name="冒名公司")
+            assert SUPPLIER_REGISTERED.format(username=DEMO_CODE) in page and not alerts(page)
+    assert counts(app) == before
+    sent = notices(app)
+    assert [phone for phone, _ in sent] == DEMO_PHONES
+    assert all(f"统一社会信用代码{DEMO_CODE}申请供应商注册" in text for _, text in sent)
+    with app.app_context():
+        names = db.session.scalars(select(Supplier.name).where(
+            Supplier.credit_code == DEMO_CODE)).all()
+    assert names == ["河南中原建设工程有限公司"]
+    # The refusals of the input still come first, taken code or not.
+    weak = client.post(API, json=supplier_data(credit_code=DEMO_CODE, password="abcdefgh",
+                                               confirm="abcdefgh"))
+    assert weak.status_code == 422 and weak.get_json()["message"] == POLICY_TEXT
+
+
+def test_a_code_taken_as_an_account_name_answers_like_a_new_one(app: Flask,
+                                                                client: Any) -> None:
+    """A unit account that happens to spell a valid credit code: nothing is created and the
+    account's phone is told."""
     # Unit code 914101000000016 gives its administrator the account 914101000000016001,
     # which is also a valid 统一社会信用代码.
     taken = "914101000000016001"
@@ -232,6 +275,7 @@ def test_a_code_taken_as_an_account_name_is_refused(app: Flask, client: Any) -> 
         session.commit()
     before = counts(app)
     answer = client.post(API, json=supplier_data(credit_code=taken))
-    assert answer.status_code == 422, answer.get_json()
-    assert answer.get_json()["message"] == "该统一社会信用代码已被用作登录账号，请联系系统管理员。"
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["message"] == SUPPLIER_REGISTERED.format(username=taken)
     assert counts(app) == before
+    assert [phone for phone, _ in notices(app)] == ["13511110000"]

@@ -18,7 +18,7 @@ from views.contracts import SUPPLIER_LABELS
 SMS_STATUS = {"pending": "待发送", "kept": "已保存（未配置短信网关）", "delivered": "已发送",
               "failed": "发送失败"}
 OUTCOMES = {"sent": "已发送临时密码", "no_match": "信息不匹配", "invalid": "格式不正确",
-            "limited": "超过频率限制"}
+            "limited": "超过频率限制", "sms_limited": "信息匹配，该手机短信次数已满（未发送）"}
 
 
 class SmsMessageView(ServiceModelView):
@@ -38,7 +38,8 @@ class SmsMessageView(ServiceModelView):
     }
     formatters_columns = {
         "status": lambda s: SMS_STATUS.get(s, s),
-        "purpose": lambda p: {"password_recovery": "找回密码", "reminder": "待办提醒"}.get(p, p),
+        "purpose": lambda p: {"password_recovery": "找回密码", "reminder": "待办提醒",
+                              "registration_notice": "重复注册提醒"}.get(p, p),
     }
 
 

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Response, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose
+from flask_appbuilder.const import API_SECURITY_ACCESS_TOKEN_KEY, API_SECURITY_REFRESH_TOKEN_KEY
 from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.schemas import login_post
 from flask_appbuilder.security.views import AuthDBView
 from flask_appbuilder.utils.base import get_safe_redirect
+from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired
 
 from app.passwords import POLICY_TEXT
-from app.ratelimit import check, client
-from app.services import accounts
+from app.ratelimit import check, client, pending_notice
+from app.services import accounts, operators
 from app.services.errors import ServiceError
 from app.services.sms import deliver_sms
 from app.transaction import run_each, unit_of_work
 from models import Supplier
 from views.base import attempt
-from views.rest import ChineseApiErrors
+from views.rest import NOT_JSON, ChineseApiErrors
 
 INVALID_LOGIN = "用户名或密码错误。"
+log = logging.getLogger(__name__)
 
 
 def _required(label: str) -> InputRequired:
@@ -101,13 +107,16 @@ class LoginView(AuthDBView):
             except ServiceError as exc:
                 flash(exc.message, "warning")
                 return self._render(form, who)
-            g.accept_temporary_password = True
+            g.accept_temporary_password = g.show_login_failures = True
             user = self.appbuilder.sm.auth_user_db(form.username.data.strip(),
                                                    form.password.data)
             if not user:
                 flash(g.get("login_refusal") or INVALID_LOGIN, "warning")
                 return self._render(form, who)
             login_user(user, remember=False)
+            notice = pending_notice()
+            if notice:
+                flash(notice, "warning")
             if user.must_change_password:
                 return redirect(url_for("PasswordChangeView.change"))
             return redirect(get_safe_redirect(request.args.get("next", "")))
@@ -116,6 +125,23 @@ class LoginView(AuthDBView):
     def _render(self, form: LoginForm, who: str) -> str:
         return self.render_template(self.login_template, title="用户登录", form=form, who=who,
                                     appbuilder=self.appbuilder)
+
+    @expose("/logout/")
+    def logout(self) -> Any:
+        """退出登录: ends every session and token of the account, this one included.
+
+        A copy of this browser's cookie (or a token) taken before must not stay signed in.
+        """
+        user = self._get_authenticated_user()
+        if user is not None:
+            refused = attempt(lambda session: operators.end_sessions(session, user))
+            if refused:
+                log.warning("logout of %s could not end its sessions: %s", user.id, refused)
+        logout_user()
+        if user is not None:
+            self.appbuilder.sm.on_user_logout(user)
+        return redirect(current_app.config.get("LOGOUT_REDIRECT_URL",
+                                               self.appbuilder.get_url_for_index))
 
 
 class LoginApi(ChineseApiErrors, SecurityApi):
@@ -126,6 +152,11 @@ class LoginApi(ChineseApiErrors, SecurityApi):
         """Sign in and receive a JWT (temporary passwords are for the web login only).
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: LoginPost
           responses:
             200:
               description: access_token
@@ -139,10 +170,27 @@ class LoginApi(ChineseApiErrors, SecurityApi):
         except ServiceError as exc:
             return self.response(exc.status, message=exc.message)
         g.login_refusal, g.accept_temporary_password = None, False
-        response = super().login()
-        if response.status_code == 401:
+        return self._issue_tokens()
+
+    def _issue_tokens(self) -> Response:
+        # FAB's login, except that the tokens carry Operator.get_id() ("<id>:<version>")
+        # instead of the bare id: ending the account's sessions then ends them too. FAB's
+        # refresh endpoint passes the refresh token's identity on to the new access token.
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            return self.response_400(message=NOT_JSON)
+        try:
+            payload = login_post.load(body)
+        except ValidationError as error:
+            return self.response_400(message=error.messages)
+        user = self.appbuilder.sm.auth_user_db(payload["username"], payload["password"])
+        if not user:
             return self.response(401, message=g.get("login_refusal") or INVALID_LOGIN)
-        return response
+        identity = user.get_id()
+        tokens = {API_SECURITY_ACCESS_TOKEN_KEY: create_access_token(identity, fresh=True)}
+        if payload.get("refresh"):
+            tokens[API_SECURITY_REFRESH_TOKEN_KEY] = create_refresh_token(identity)
+        return self.response(200, **tokens)
 
 
 class RecoveryView(BaseView):
@@ -210,14 +258,15 @@ class SupplierRegisterView(BaseView):
                 "legal_phone", "bank_account_name", "bank_account_no", "bank_name")})
             try:
                 with unit_of_work() as session:
-                    account = accounts.register_supplier(
+                    username = accounts.register_supplier(
                         session, supplier, form.password.data, form.confirm.data, client())
             except ServiceError as exc:
                 flash(exc.message, "warning")
             else:
-                return self.render_template(
-                    "accounts/done.html", title="供应商注册",
-                    message=f"注册成功！登录用户名为 {account.username}，请牢记登录密码。")
+                # The same page whether the code was new or already registered.
+                page = self.render_template("accounts/done.html", title="供应商注册",
+                                            message=accounts.registration_answer(username))
+                return deliver_after_response(current_app.make_response(page))
         return self.render_template("accounts/form.html", title="供应商注册", form=form,
                                     submit="注册", login_link=True)
 

@@ -79,12 +79,15 @@ class AccountApi(ChineseApiErrors, BaseApi):
     def _body(self, schema: Schema) -> dict[str, Any]:
         return schema.load(request.get_json(silent=True) or {})
 
-    def _call(self, schema: Schema, call: Callable[[dict[str, Any]], Response]) -> Response:
+    def _call(self, schema: Schema, call: Callable[[dict[str, Any]], Response],
+              deliver: bool = False) -> Response:
         try:
             body = self._body(schema)
         except ValidationError as err:
             return self.response_422(message=err.messages)
-        return self.run(lambda session: call(body), lambda response: response)
+        # ``deliver``: SMS the call queued leave after the answer (its timing tells nothing).
+        return self.run(lambda session: call(body),
+                        deliver_after_response if deliver else lambda response: response)
 
     @expose("/recover", methods=["POST"])
     @safe
@@ -92,6 +95,11 @@ class AccountApi(ChineseApiErrors, BaseApi):
         """找回密码: the same answer whether or not the code and phone matched.
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: RecoverySchema
           responses:
             200:
               description: 已受理
@@ -117,6 +125,11 @@ class AccountApi(ChineseApiErrors, BaseApi):
         """修改密码 with the current or a temporary password (the forced change over REST).
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: PasswordSchema
           responses:
             200:
               description: 密码修改成功！
@@ -143,18 +156,24 @@ class AccountApi(ChineseApiErrors, BaseApi):
         """供应商注册; the login name is the 统一社会信用代码.
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: SupplierSchema
           responses:
             201:
-              description: 已注册
+              description: 已受理（代码已注册时同样答复，不新建账号，并短信通知注册手机）
             422:
               description: 内容不正确（如统一社会信用代码校验位错误）
         """
         def run(body: dict[str, Any]) -> Response:
             password, confirm = body.pop("password"), body.pop("confirm")
-            account = accounts.register_supplier(self.appbuilder.session, Supplier(**body),
-                                                 password, confirm, client())
-            return self.response(201, username=account.username)
-        return self._call(SupplierSchema(), run)
+            username = accounts.register_supplier(self.appbuilder.session, Supplier(**body),
+                                                  password, confirm, client())
+            return self.response(201, username=username,
+                                 message=accounts.registration_answer(username))
+        return self._call(SupplierSchema(), run, deliver=True)
 
     @expose("/unit", methods=["POST"])
     @safe
@@ -162,15 +181,21 @@ class AccountApi(ChineseApiErrors, BaseApi):
         """采购人注册: the unit waits for its 市采购办's approval.
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: UnitSchema
           responses:
             201:
-              description: 已注册，待审核
+              description: 已受理，待审核（代码已注册时同样答复，不新建单位，并短信通知原管理员）
         """
         def run(body: dict[str, Any]) -> Response:
-            admin = registration.register_unit(
+            username = registration.register_unit(
                 self.appbuilder.session, registration.RegistrationInput(**body), client())
-            return self.response(201, username=admin.username, message=registration.PENDING)
-        return self._call(UnitSchema(), run)
+            return self.response(201, username=username,
+                                 message=registration.registration_answer(username))
+        return self._call(UnitSchema(), run, deliver=True)
 
 
 class UnitRegistrationApi(WorkflowRecordApi):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -98,6 +99,20 @@ class OperatorViewBase(OperatorRules, ServiceModelView):
     @action("resetpassword", _l("重置密码"), "", "fa-key", multiple=False)
     def resetpassword(self, item: Operator) -> Response:
         return redirect(url_for(f"{self.endpoint}.reset_password", pk=item.id))
+
+    @action("unlock", _l("解除锁定"),
+            _l("确定解除所选人员的登录锁定吗？被锁定的客户端可立即重新登录。"), "fa-unlock")
+    def unlock(self, items: Operator | list[Operator]) -> Any:
+        chosen = items if isinstance(items, list) else [items]
+        for item in chosen:
+            refused = attempt(partial(ops.unlock_operator, actor=self.actor, item=item))
+            if refused:
+                flash(f"{item.first_name}（{item.username}）：{refused.message}", "danger")
+            else:
+                flash(f"已解除“{item.first_name}”（{item.username}）的登录锁定。", "success")
+        if isinstance(items, list):
+            return redirect(url_for(f"{self.endpoint}.list"))
+        return redirect(url_for(f"{self.endpoint}.show", pk=chosen[0].id))
 
     @expose("/resetpassword/<int:pk>", methods=["GET", "POST"])
     @has_access

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, flash, g, redirect, url_for
+from flask import Response, abort, current_app, flash, g, redirect, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -23,7 +23,7 @@ from app.services.errors import ServiceError
 from app.services.records import status_label
 from app.transaction import unit_of_work
 from models import Region, TaskStatus, Unit, UnitRegistration, WorkflowTask
-from views.accounts import _required
+from views.accounts import _required, deliver_after_response
 from views.base import ServiceModelView
 from views.bids import WorkflowActionsMixin
 
@@ -69,14 +69,14 @@ class UnitRegisterView(BaseView):
                 name: form[name].data for name in registration.RegistrationInput.__annotations__})
             try:
                 with unit_of_work() as work:
-                    admin = registration.register_unit(work, data, client())
+                    username = registration.register_unit(work, data, client())
             except ServiceError as exc:
                 flash(exc.message, "warning")
             else:
-                return self.render_template(
-                    "accounts/done.html", title="采购人注册",
-                    message=f"注册成功！您的登录账号为 {admin.username}，请牢记账号和密码。"
-                            "注册信息经市采购办审核通过后，方可办理业务。")
+                # The same page whether the code was new or already registered.
+                page = self.render_template("accounts/done.html", title="采购人注册",
+                                            message=registration.registration_answer(username))
+                return deliver_after_response(current_app.make_response(page))
         return self.render_template("accounts/form.html", title="采购人注册", form=form,
                                     submit="注册完成", login_link=True)
 

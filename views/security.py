@@ -13,11 +13,13 @@ from flask_appbuilder.security.sqla.models import Role
 from flask_appbuilder.security.views import ResetMyPasswordView, UserDBModelView
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_babel import lazy_gettext as _l
+from flask_login import login_user
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired
 
 from app.passwords import POLICY_TEXT
 from app.permissions import permission_label
+from app.services import accounts
 from app.services import operators as ops
 from views.base import ServiceModelView, attempt, display_value
 
@@ -107,12 +109,40 @@ class NewPasswordForm(DynamicForm):
     conf_password = CONFIRM_PASSWORD
 
 
-class MyPasswordView(ResetMyPasswordView):
-    """修改密码 for the signed-in person."""
+class OwnPasswordForm(NewPasswordForm):
+    """个人信息 → 修改密码: the current password, then the new one twice."""
 
-    form = NewPasswordForm
+    current_password = PasswordField(
+        _l("当前密码"), validators=[InputRequired(message="请输入当前密码。")],
+        widget=BS3PasswordFieldWidget())
+
+
+OWN_PASSWORD_CHANGED = ("密码修改成功！您在其他浏览器、设备上的登录和接口令牌已全部失效，"
+                        "需用新密码重新登录；本浏览器保持登录。")
+
+
+class MyPasswordView(ResetMyPasswordView):
+    """修改密码 for the signed-in person; their other sessions and tokens end."""
+
+    form = OwnPasswordForm
+    form_columns = ["current_password", "password", "conf_password"]
     form_title = _l("修改密码")
-    message = _l("密码修改成功！")
+    message = OWN_PASSWORD_CHANGED
+
+    def form_post(self, form: DynamicForm) -> Any:
+        # The account itself, not g.user (a proxy of current_user): login_user keeps what it
+        # is given as the current user, and a proxy of itself would never resolve.
+        user = self.appbuilder.sm.get_user_by_id(g.user.id)
+        refused = attempt(lambda session: accounts.change_own_password(
+            session, user, form.current_password.data, form.password.data,
+            form.conf_password.data))
+        if refused:
+            flash(refused.message, "danger")
+            return redirect(self.route_base + "/form")
+        # The change ended every session of the account; this browser gets a new one.
+        login_user(user, remember=False)
+        flash(self.message, "success")
+        return None
 
 
 def permissions_label(value: Any) -> str:

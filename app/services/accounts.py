@@ -7,19 +7,19 @@ import string
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.passwords import PasswordPolicyError, hash_password
 from app.permissions import SUPPLIER
-from app.ratelimit import check
+from app.ratelimit import check, hit
 from app.services.base import matched_rows
 from app.services.contracts import check_credit_code, validate_supplier
 from app.services.errors import RateLimited, ServiceError, ValidationFailed
-from app.services.operators import MOBILE, PLACEHOLDER_EMAIL_DOMAIN, post_by_code
-from app.services.sms import queue_sms, redact
+from app.services.operators import MOBILE, PLACEHOLDER_EMAIL_DOMAIN, end_sessions, post_by_code
+from app.services.sms import queue_notices, queue_sms, redact
 from app.timezone import utcnow
 from models import Operator, RecoveryAttempt, SmsMessage, Supplier, TemporaryPassword
 
@@ -27,6 +27,12 @@ RECOVERY_ANSWER = ("找回密码申请已受理。如统一社会信用代码与
                    "发送短信，内含用户名和临时密码（{minutes}分钟内有效，仅可使用一次）。"
                    "请用临时密码登录并立即修改密码。")
 PASSWORD_CHANGED = "密码修改成功！"
+SUPPLIER_REGISTERED = ("注册申请已受理。登录用户名为 {username}，请牢记登录密码。"
+                       "如该统一社会信用代码已注册，原账号不变，可通过“找回密码”取回。")
+TAKEN_NOTICE = ("【河南省政府采购网】有人以统一社会信用代码{code}申请供应商注册。该代码已注册，"
+                "原账号不变，未新建账号；如需取回账号，请在登录页使用“找回密码”。"
+                "如非贵单位操作，请忽略。")
+WRONG_CURRENT_PASSWORD = "当前密码不正确，密码未修改。"
 
 
 def recovery_answer() -> str:
@@ -57,16 +63,18 @@ def request_recovery(session: Session, credit_code: str, phone: str,
     attempt is audited too, so its refusal is returned rather than raised: the boundary
     commits the audit row and then shows the refusal.
 
+    Limits: RECOVERY_RATE_LIMIT per client, and RECOVERY_PHONE_RATE_LIMIT SMS per phone,
+    counted only when code and phone match (when an SMS would go). Nobody can therefore spend
+    a supplier's recoveries without its phone number, and a spent budget answers like any
+    other request: no SMS, the same answer.
+
     :returns: ``None``, or the :class:`ValidationFailed` (malformed code or phone; says nothing
-        of accounts) or :class:`RateLimited` (too many attempts from this client or for this
-        credit code) to show
+        of accounts) or :class:`RateLimited` (too many attempts from this client) to show
     """
-    # The limit's key is the code as the check reads it: "9141-0100 …" is the same code.
     code = uscc.compact(credit_code or "")
     phone = (phone or "").strip()
     try:
         check("recovery-client", client, "RECOVERY_RATE_LIMIT")
-        check("recovery-code", code, "RECOVERY_CODE_RATE_LIMIT")
     except RateLimited as limited:
         _audit(session, client, code, phone, "limited")
         return limited
@@ -81,10 +89,12 @@ def request_recovery(session: Session, credit_code: str, phone: str,
         select(Operator).join(Supplier, Operator.supplier_id == Supplier.id)
         .where(Supplier.credit_code == code, Operator.active.is_(True),
                or_(Supplier.contact_phone == phone, Supplier.legal_phone == phone)))
-    if operator is None:
+    within_budget = operator is not None and hit(
+        current_app.config["RECOVERY_PHONE_RATE_LIMIT"], "recovery-phone", phone)
+    if operator is None or not within_budget:
         # As much work as a match (a password hash), so the time taken tells nothing either.
         generate_password_hash(_temporary_password())
-        _audit(session, client, code, phone, "no_match")
+        _audit(session, client, code, phone, "no_match" if operator is None else "sms_limited")
         return None
     now = utcnow()
     _retire_live(session, operator.id, now)
@@ -159,33 +169,86 @@ def new_password_hash(new: str, confirm: str) -> str:
 
 
 def change_password(session: Session, operator: Operator, new: str, confirm: str) -> None:
-    """Set a new password (the forced change after a temporary one, or any change).
+    """Set a new password (the forced change after a temporary one, or any change); every
+    session and token issued to ``operator`` before ends (:func:`end_sessions`).
 
     :raises ValidationFailed: when the two entries differ or the policy is not met
     """
     operator.password = new_password_hash(new, confirm)
+    end_sessions(session, operator)
     operator.must_change_password = False
     operator.fail_login_count = 0
-    operator.locked_until = None
     session.execute(update(TemporaryPassword).where(
         TemporaryPassword.operator_id == operator.id, TemporaryPassword.used_on.is_(None))
         .values(expires_on=utcnow()))
 
 
+def change_own_password(session: Session, operator: Operator, current: str, new: str,
+                        confirm: str) -> None:
+    """个人信息 → 修改密码: the signed-in person proves the current password, then sets a new
+    one as :func:`change_password` does (their other sessions and tokens end).
+
+    :raises RateLimited: too many attempts for this account (LOGIN_RATE_LIMIT)
+    :raises ValidationFailed: a wrong current password (nothing changes), or a new one the
+        policy refuses or typed differently twice
+    """
+    # Limited per account: a borrowed session must not become a way to guess the password.
+    check("password-change", str(operator.id), "LOGIN_RATE_LIMIT")
+    if not current or not operator.password or \
+            not check_password_hash(operator.password, current):
+        raise ValidationFailed(WRONG_CURRENT_PASSWORD, "current_password")
+    change_password(session, operator, new, confirm)
+
+
+def registration_answer(username: str) -> str:
+    """The one answer 供应商注册 gives, whether the code was new or already registered."""
+    return SUPPLIER_REGISTERED.format(username=username)
+
+
 def register_supplier(session: Session, supplier: Supplier, password: str, confirm: str,
-                      client: str) -> Operator:
+                      client: str) -> str:
     """供应商注册: the supplier and its account (login name = 统一社会信用代码).
 
-    :raises ValidationFailed: naming the field, e.g. a wrong check digit or a code registered
+    A code already registered (as a supplier or as a login account) is answered like a new
+    one, so that the form tells nobody which codes exist: nothing is created and the
+    registered phones are told by SMS (REGISTRATION_NOTICE_RATE_LIMIT per phone). Every
+    check of the input runs either way, and so does the password hash.
+
+    :returns: the login name, for :func:`registration_answer`
+    :raises ValidationFailed: naming the field, e.g. a wrong check digit or a weak password
     :raises RateLimited: too many registrations from this client
     """
     check("registration", client, "REGISTRATION_RATE_LIMIT")
-    validate_supplier(session, supplier)
-    if session.scalar(select(Operator.id).where(Operator.username == supplier.credit_code)):
-        raise ValidationFailed("该统一社会信用代码已被用作登录账号，请联系系统管理员。")
+    validate_supplier(session, supplier, unique=False)
     if password != confirm:
         raise ValidationFailed("两次输入的密码不一致。")
-    return supplier_account(session, supplier, password)
+    hashed = _policy_hash(password)
+    code = supplier.credit_code
+    phones = _registered_phones(session, code)
+    if phones is None:
+        _add_account(session, supplier, hashed)
+    else:
+        queue_notices(session, phones, "registration_notice", TAKEN_NOTICE.format(code=code),
+                      "REGISTRATION_NOTICE_RATE_LIMIT")
+    return code
+
+
+def _registered_phones(session: Session, code: str) -> list[str] | None:
+    """The phones registered for ``code`` (a supplier, or an account so named); None: new."""
+    found = session.scalar(select(Supplier).where(Supplier.credit_code == code))
+    if found is not None:
+        return [found.contact_phone, found.legal_phone]
+    account = session.scalar(select(Operator).where(func.upper(Operator.username) == code))
+    if account is not None:
+        return [account.phone or ""]
+    return None
+
+
+def _policy_hash(password: str) -> str:
+    try:
+        return hash_password(password)
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
 
 
 def supplier_account(session: Session, supplier: Supplier, password: str) -> Operator:
@@ -193,10 +256,10 @@ def supplier_account(session: Session, supplier: Supplier, password: str) -> Ope
 
     :raises ValidationFailed: when the password breaks the policy
     """
-    try:
-        hashed = hash_password(password)
-    except PasswordPolicyError as exc:
-        raise ValidationFailed(str(exc), "password") from exc
+    return _add_account(session, supplier, _policy_hash(password))
+
+
+def _add_account(session: Session, supplier: Supplier, hashed: str) -> Operator:
     session.add(supplier)
     session.flush()
     account = Operator(

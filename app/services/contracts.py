@@ -63,12 +63,16 @@ def check_credit_code(value: str | None) -> str:
 
 
 @without_autoflush
-def validate_supplier(session: Session, item: Supplier) -> None:
-    """A supplier's code, name, phones and payment account."""
+def validate_supplier(session: Session, item: Supplier, unique: bool = True) -> None:
+    """A supplier's code, name, phones and payment account.
+
+    :param unique: refuse a code another supplier has (供应商注册 checks that itself, without
+        telling)
+    """
     item.credit_code = check_credit_code(item.credit_code)
     clash = select(Supplier.id).where(Supplier.credit_code == item.credit_code,
                                       Supplier.id != item.id)
-    if session.scalar(clash):
+    if unique and session.scalar(clash):
         raise ValidationFailed(f"统一社会信用代码“{item.credit_code}”已登记。")
     item.name = required_text(item.name, "供应商名称")
     item.contact_name = required_text(item.contact_name, "联系人", 50)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.passwords import PasswordPolicyError, hash_password
@@ -31,6 +31,22 @@ def _unit_admin(actor: Operator | None) -> Operator | None:
     """The actor if they manage their own unit's operators only; None for the system
     administrator and for a trusted caller without a person (the CLI, the demo loader)."""
     return None if actor is None or actor.post_code == SYS_ADMIN else actor
+
+
+def end_sessions(session: Session, operator: Operator) -> None:
+    """End every session cookie, access token and refresh token issued to ``operator`` so far.
+
+    Each carries the account's ``credential_version`` (:meth:`models.Operator.get_id`);
+    raising it makes every earlier one refer to no one. Called by a password change or
+    reset, deactivation and logout; not committed here.
+
+    :param operator: the account whose sessions end
+    """
+    # One UPDATE in the database, not read-then-write: two endings at once both count.
+    session.execute(update(Operator).where(Operator.id == operator.id)
+                    .values(credential_version=Operator.credential_version + 1)
+                    .execution_options(synchronize_session=False))
+    session.expire(operator, ["credential_version"])
 
 
 def post_by_code(session: Session, code: str) -> Post:
@@ -107,6 +123,11 @@ def prepare_operator(
         raise ValidationFailed("不能停用自己的账号。", "active")
     if creating:
         _complete_new_account(session, item)
+    elif not item.active and session.scalar(select(Operator.active)
+                                            .where(Operator.id == item.id)):
+        # Inactive accounts are refused anyway; this keeps a later re-activation from
+        # reviving what was issued before.
+        end_sessions(session, item)
 
 
 def _complete_admin_choice(session: Session, item: Operator) -> None:
@@ -178,7 +199,13 @@ def validate_operator_delete(session: Session, item: Operator, actor: Operator |
 def reset_operator_password(
     session: Session, item: Operator, actor: Operator | None, password: str
 ) -> None:
-    """Set a new password for an operator the actor manages (not committed here)."""
+    """重置密码 of an operator the actor manages; ends the operator's sessions and tokens.
+
+    Not committed here.
+
+    :raises PermissionDenied: when the actor may not manage this operator
+    :raises ValidationFailed: when the password breaks the policy
+    """
     manager = _unit_admin(actor)
     if manager is not None:
         if item.unit_id != manager.unit_id:
@@ -190,6 +217,29 @@ def reset_operator_password(
     except PasswordPolicyError as exc:
         raise ValidationFailed(str(exc), "password") from exc
     item.fail_login_count = 0
+    end_sessions(session, item)
+
+
+def unlock_operator(session: Session, actor: Operator | None, item: Operator) -> None:
+    """解除锁定: every client locked out of ``item``'s account by wrong passwords may try again.
+
+    The failure counts (per account and client, and across clients) are keyed on the
+    account's ``login_epoch``; raising it leaves every earlier count behind. The failures
+    themselves stay for the owner to be told at the next sign-in. Not committed here.
+
+    :raises PermissionDenied: when the actor may not manage this operator
+    """
+    manager = _unit_admin(actor)
+    if manager is not None:
+        if item.unit_id != manager.unit_id:
+            raise PermissionDenied("只能管理本单位的操作人员。")
+        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != manager.id:
+            raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
+    # One UPDATE, not read-then-write: two unlocks at once both count.
+    session.execute(update(Operator).where(Operator.id == item.id)
+                    .values(login_epoch=Operator.login_epoch + 1)
+                    .execution_options(synchronize_session=False))
+    session.expire(item, ["login_epoch"])
 
 
 def create_operator(

@@ -9,15 +9,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.passwords import PasswordPolicyError, hash_password
 from app.permissions import UNIT_ADMIN
 from app.ratelimit import check
 from app.services import workflow as flow
 from app.services.base import without_autoflush
 from app.services.contracts import check_credit_code
 from app.services.errors import ValidationFailed
-from app.services.operators import MOBILE, create_operator
+from app.services.operators import MOBILE, create_operator, generate_username, validate_contact
 from app.services.organisation import validate_unit
 from app.services.records import PENDING_UNIT, required_text, save_record
+from app.services.sms import queue_notices
 from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
 from app.timezone import to_business, utcnow
 from models import Operator, Region, Unit, UnitKind, UnitRegistration
@@ -25,6 +27,11 @@ from workflow import Status
 
 RECORD = "unit_registration"
 PENDING = PENDING_UNIT
+UNIT_REGISTERED = ("注册申请已受理。登录账号为 {username}，请牢记账号和密码；注册信息经市采购办"
+                   "审核通过后，方可办理业务。如该统一社会信用代码已注册，原账号不变，"
+                   "可联系原单位管理员取回。")
+UNIT_TAKEN_NOTICE = ("【河南省政府采购网】有人以统一社会信用代码{code}申请采购人注册。"
+                     "该代码已注册，原账号不变，未新建单位和账号。如非贵单位操作，请忽略。")
 
 
 @dataclass
@@ -54,10 +61,16 @@ def first_level_units(session: Session, region_id: int | None = None) -> list[Un
 
 
 @without_autoflush
-def register_unit(session: Session, data: RegistrationInput, client: str) -> Operator:
+def register_unit(session: Session, data: RegistrationInput, client: str) -> str:
     """采购人注册: create the (inactive) unit and its administrator, and send the registration
-    to the region's 市采购办. The administrator's login account is returned.
+    to the region's 市采购办.
 
+    A 统一社会信用代码 already registered is answered like a new one (the form tells nobody
+    which codes exist): after the same checks of the input, nothing is created and the
+    administrators registered under the code are told by SMS (REGISTRATION_NOTICE_RATE_LIMIT
+    per phone).
+
+    :returns: the administrator's login account, for :func:`registration_answer`
     :raises ValidationFailed: naming the field, e.g. a parent that is not a registered
         first-level unit, or a region without a 市采购办
     :raises RateLimited: too many registrations from this client
@@ -81,6 +94,9 @@ def register_unit(session: Session, data: RegistrationInput, client: str) -> Ope
         raise ValidationFailed("两次输入的密码不一致。")
     if not MOBILE.match((data.admin_phone or "").strip()):
         raise ValidationFailed("请输入管理员的11位手机号码。")
+    phones = _registered_phones(session, credit_code)
+    if phones is not None:
+        return _answer_taken(session, unit, data, credit_code, phones)
     session.add(unit)
     session.flush()
     admin = create_operator(session, name=data.admin_name, phone=data.admin_phone.strip(),
@@ -92,7 +108,38 @@ def register_unit(session: Session, data: RegistrationInput, client: str) -> Ope
     session.add(registration)
     session.flush()
     flow.submit_record(session, RECORD, registration, admin)
-    return admin
+    return str(admin.username)
+
+
+def registration_answer(username: str) -> str:
+    """The one answer 采购人注册 gives, whether the code was new or already registered."""
+    return UNIT_REGISTERED.format(username=username)
+
+
+def _registered_phones(session: Session, credit_code: str) -> list[str] | None:
+    """The administrators' phones of the registrations under ``credit_code``; None: new."""
+    rows = list(session.execute(
+        select(UnitRegistration.id, Operator.phone)
+        .join(Operator, UnitRegistration.admin_id == Operator.id)
+        .where(UnitRegistration.credit_code == credit_code).order_by(UnitRegistration.id)))
+    return [phone or "" for _, phone in rows] if rows else None
+
+
+def _answer_taken(session: Session, unit: Unit, data: RegistrationInput, credit_code: str,
+                  phones: list[str]) -> str:
+    """The rest of the new path's checks (the administrator, the password), then the notice."""
+    validate_contact(Operator(first_name=data.admin_name, phone=data.admin_phone))
+    try:
+        hash_password(data.password or "")
+    except PasswordPolicyError as exc:
+        raise ValidationFailed(str(exc), "password") from exc
+    username = generate_username(session, unit)
+    # Out of the region's and the parent's collections, so that no flush picks the unit up.
+    unit.parent = None
+    unit.region = None  # type: ignore[assignment]
+    queue_notices(session, phones, "registration_notice",
+                  UNIT_TAKEN_NOTICE.format(code=credit_code), "REGISTRATION_NOTICE_RATE_LIMIT")
+    return username
 
 
 @without_autoflush

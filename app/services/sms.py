@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.ratelimit import hit
 from app.services.outbox import attempt_each
 from app.timezone import utcnow
 from models import SmsMessage
@@ -61,6 +62,21 @@ def queue_sms(session: Session, phone: str, purpose: str, text: str,
                          status="pending", attempts=0, last_error="", next_attempt_on=utcnow())
     session.add(message)
     return message
+
+
+def queue_notices(session: Session, phones: list[str], purpose: str, text: str,
+                  budget: str) -> int:
+    """Record one notice for each distinct phone still within its budget; returns how many.
+
+    :param budget: the config setting of a phone's allowance for this kind of notice (e.g.
+        ``"3 per day"``): a stranger who repeats the request must not flood a phone
+    """
+    queued = 0
+    for phone in dict.fromkeys(p for p in phones if p):
+        if hit(current_app.config[budget], purpose, phone):
+            queue_sms(session, phone, purpose, text)
+            queued += 1
+    return queued
 
 
 def redact(session: Session, message_ids: list[int]) -> None:
