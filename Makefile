@@ -7,7 +7,7 @@ PORT ?= 5000
 export FLASK_APP := wsgi
 
 .PHONY: install run db demo test lint mypy-baseline translations browser-deps clean-db serve \
-	loadtest bench
+	loadtest bench fuzz
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,17 @@ browser-deps:
 
 test: install browser-deps lint
 	scripts/run-tests.sh
+	FUZZ_EXAMPLES=$(FUZZ_SHORT_EXAMPLES) FUZZ_BUDGET=$(FUZZ_SHORT_BUDGET) \
+		FUZZ_PHASES=examples,fuzzing $(BIN)/python -m bench.fuzz
+
+# schemathesis against the OpenAPI document as each kind of API client: no answer may be a 5xx
+# (bench/fuzz.py; FUZZ_EXAMPLES, FUZZ_BUDGET, FUZZ_SEED, FUZZ_ROLES, FUZZ_PHASES,
+# FUZZ_DATABASE_URL). `make test` ends with a short run without the coverage phase.
+FUZZ_SHORT_EXAMPLES ?= 5
+FUZZ_SHORT_BUDGET ?= 120
+
+fuzz: install
+	$(BIN)/python -m bench.fuzz
 
 clean-db:
 	rm -f instance/procurement.db

@@ -131,6 +131,8 @@ def build_config() -> dict[str, object]:
         "FAB_UPDATE_PERMS": False,
         "FAB_ADD_SECURITY_API": False,
         "FAB_API_SWAGGER_UI": True,
+        # app/registry.py registers the completed document (views/openapi.py) instead of FAB's.
+        "FAB_ADD_OPENAPI_VIEWS": False,
         "FAB_SECURITY_MANAGER_CLASS": "app.security.ProcurementSecurityManager",
         "FAB_PASSWORD_COMPLEXITY_ENABLED": True,
         "FAB_API_MAX_PAGE_SIZE": 100,

@@ -16,9 +16,15 @@ API_READ = ("can_get", "can_info")
 Grant = tuple[str, str]  # (permission name, view or menu name)
 
 
+# Whoever may call a REST API may read its OpenAPI document (/api/v1/_openapi).
+API_DOCS: Grant = ("can_get", "OpenApi")
+
+
 def grants(view: str, perms: tuple[str, ...]) -> tuple[Grant, ...]:
-    """Expand one view and its permission names into grants."""
-    return tuple((perm, view) for perm in perms)
+    """Expand one view and its permission names into grants; those on a REST API (``…Api``)
+    come with :data:`API_DOCS`."""
+    expanded = tuple((perm, view) for perm in perms)
+    return (*expanded, API_DOCS) if view.endswith("Api") else expanded
 
 
 def menu(*names: str) -> tuple[Grant, ...]:
@@ -119,6 +125,8 @@ REGISTRATION_REVIEW: tuple[Grant, ...] = (
 )
 SUPPLIER_SELF: tuple[Grant, ...] = (
     *grants("SupplierSelfView", ("can_list", "can_show", "can_edit")),
+    # A supplier's client uses the account API (修改密码, 找回密码), documented there too.
+    API_DOCS,
     *menu("SupplierCenter", "SupplierInfo"),
 )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, current_app, request
 from flask_appbuilder import AppBuilder
+from flask_appbuilder.api.manager import SwaggerView
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
@@ -27,6 +28,7 @@ from views.contracts import ContractView, MigrantAccountView, PublicContractView
 from views.contracts_api import ContractApi, MethodChangeApi, PaymentApi, SpendingReductionApi
 from views.intentions import IntentionApi, IntentionView
 from views.messages import MessageCenterView, unread_messages
+from views.openapi import OpenApi
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
 from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.payments import BudgetCallbackApi, OutboxView, PaymentView
@@ -162,3 +164,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(UnitRoleApi)
     appbuilder.add_api(AccountApi)
     appbuilder.add_api(UnitRegistrationApi)
+    # FAB_ADD_OPENAPI_VIEWS is off: this document declares what FAB's leaves out.
+    appbuilder.add_api(OpenApi)
+    if app.config.get("FAB_API_SWAGGER_UI"):
+        appbuilder.add_view_no_menu(SwaggerView)

@@ -135,6 +135,22 @@ class BudgetCallbackApi(ChineseApiErrors, BaseApi):
         """A payment, return or refund; repeating an event_id changes nothing.
         ---
         post:
+          parameters:
+            - {in: header, name: X-Budget-Token, required: true, schema: {type: string}}
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  required: [event_id, application_no, kind, amount, date]
+                  properties:
+                    event_id: {type: string, maxLength: 64}
+                    application_no: {type: string}
+                    kind: {type: string, enum: [paid, returned, refunded]}
+                    amount: {oneOf: [{type: number}, {type: string}], description: 金额}
+                    date: {type: string, format: date}
+                    voucher: {type: string, maxLength: 64}
           responses:
             200:
               description: 已处理（重复的 event_id 返回 duplicate=true）

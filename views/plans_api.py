@@ -69,6 +69,8 @@ class ProcurementPlanApi(WorkflowRecordApi):
     openapi_spec_tag = "采购计划备案"
     body_schema = PlanBodySchema
     partial_put = False
+    # The multipart parts (also what the OpenAPI document lists).
+    file_fields = ("import_proof", "unlinked_proof")
 
     def save(self, session: Session, actor: Any, data: dict[str, Any],
              item: ProcurementPlan | None) -> ProcurementPlan:
@@ -76,6 +78,6 @@ class ProcurementPlanApi(WorkflowRecordApi):
             line["catalogue_item_id"], line["quantity"], line["amount"], line["method"],
             line["method_reason"], line["organisation"], line["procurement_form"],
         ) for line in data["items"]]
-        uploads = {key: self.upload(key) for key in ("import_proof", "unlinked_proof")}
+        uploads = {key: self.upload(key) for key in self.file_fields}
         return plans.save_plan(session, actor, plans.PlanInput(**{**data, "items": items}),
                                uploads, item)

@@ -107,6 +107,11 @@ class TaskApi(ChineseApiErrors, BaseApi):
         """Act on a task at the version the caller saw.
         ---
         post:
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema: ActSchema
           responses:
             200:
               description: 新状态
