@@ -200,7 +200,7 @@ def _check_filters() -> None:
 
 
 def _check_filter(column: str, value: Any) -> None:
-    """A filter value must suit its column: an id, an integer, an amount or a number."""
+    """A filter value must suit its column: an id, an integer or an amount (no column is float)."""
     datamodel = getattr(_current_view(), "datamodel", None)
     if datamodel is None or column not in datamodel.list_properties:
         return
@@ -208,8 +208,6 @@ def _check_filter(column: str, value: Any) -> None:
         ok = _fits_integer(value)
     elif datamodel.is_numeric(column):
         ok = _fits_decimal(value)
-    elif datamodel.is_float(column):
-        ok = _fits_float(value)
     else:
         return
     if not ok:
@@ -238,15 +236,6 @@ def _fits_decimal(value: Any) -> bool:
         return False
     # Beyond Numeric(18, 2) no stored amount can compare; the databases would disagree.
     return number.is_finite() and number.adjusted() < MAX_DECIMAL_DIGITS - 2
-
-
-def _fits_float(value: Any) -> bool:
-    if value in (None, ""):
-        return True
-    try:
-        return math.isfinite(float(str(value)))
-    except ValueError:
-        return False
 
 
 def _current_view() -> Any:

@@ -188,11 +188,20 @@ def validate_operator_delete(session: Session, item: Operator, actor: Operator |
     """Refuse to delete oneself or an operator outside the actor's remit."""
     if actor is not None and item.id == actor.id:
         raise ValidationFailed("不能删除自己的账号。")
+    _may_manage(actor, item)
+
+
+def _may_manage(actor: Operator | None, item: Operator) -> None:
+    """A unit administrator manages their own unit's operators (and themselves); an
+    administrator anyone.
+
+    :raises PermissionDenied: otherwise
+    """
     manager = _unit_admin(actor)
     if manager is not None:
         if item.unit_id != manager.unit_id:
             raise PermissionDenied("只能管理本单位的操作人员。")
-        if item.post_code not in UNIT_OPERATOR_POSTS:
+        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != manager.id:
             raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
 
 
@@ -206,12 +215,7 @@ def reset_operator_password(
     :raises PermissionDenied: when the actor may not manage this operator
     :raises ValidationFailed: when the password breaks the policy
     """
-    manager = _unit_admin(actor)
-    if manager is not None:
-        if item.unit_id != manager.unit_id:
-            raise PermissionDenied("只能管理本单位的操作人员。")
-        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != manager.id:
-            raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
+    _may_manage(actor, item)
     try:
         item.password = hash_password(password)
     except PasswordPolicyError as exc:
@@ -229,12 +233,7 @@ def unlock_operator(session: Session, actor: Operator | None, item: Operator) ->
 
     :raises PermissionDenied: when the actor may not manage this operator
     """
-    manager = _unit_admin(actor)
-    if manager is not None:
-        if item.unit_id != manager.unit_id:
-            raise PermissionDenied("只能管理本单位的操作人员。")
-        if item.post_code not in UNIT_OPERATOR_POSTS and item.id != manager.id:
-            raise PermissionDenied(f"岗位为“{item.post.name}”的人员只能由系统管理员维护。")
+    _may_manage(actor, item)
     # One UPDATE, not read-then-write: two unlocks at once both count.
     session.execute(update(Operator).where(Operator.id == item.id)
                     .values(login_epoch=Operator.login_epoch + 1)
