@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from flask import abort, current_app, flash, g, request
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.urltools import (
@@ -42,6 +42,29 @@ def attempt(command: Callable[[Session], Any]) -> ServiceError | None:
     except ServiceError as exc:
         return exc
     return None
+
+
+def act_on_chosen(endpoint: str, items: Any, command: Callable[[Session, Any], object],
+                  label: Callable[[Any], str], done: Callable[[Any], str]) -> Any:
+    """A row or list action: ``command(session, item)`` on each chosen record in its own unit of
+    work, a flash per record (``label(item)：refusal`` or ``done(item)``), then back to the
+    list (several chosen) or the record's page (one)."""
+    chosen = items if isinstance(items, list) else [items]
+    for item in chosen:
+        refused = attempt(_on(command, item))
+        if refused:
+            flash(f"{label(item)}：{refused.message}", "danger")
+        else:
+            flash(done(item), "success")
+    if isinstance(items, list):
+        return redirect(url_for(f"{endpoint}.list"))
+    return redirect(url_for(f"{endpoint}.show", pk=chosen[0].id))
+
+
+def _on(command: Callable[[Session, Any], object], item: Any) -> Callable[[Session], object]:
+    def run(session: Session) -> object:
+        return command(session, item)
+    return run
 
 
 class ServiceHooks:

@@ -17,7 +17,7 @@ from app.services import intentions
 from app.services.money import format_money as money
 from app.services.records import status_label
 from models import Intention, IntentionStatus
-from views.base import ServiceModelView, attempt
+from views.base import ServiceModelView, act_on_chosen, attempt
 from views.rest import ServiceRestApi
 
 LABELS = {
@@ -81,17 +81,10 @@ class IntentionView(ServiceModelView):
     @action("publish", _l("公开"), _l("确定公开所选采购意向吗？公开后不能修改，只能撤回。"),
             "fa-bullhorn")
     def publish(self, items: Any) -> Response:
-        chosen = items if isinstance(items, list) else [items]
-        for item in chosen:
-            refused = attempt(
-                lambda session, item=item: intentions.publish_intention(session, item, self.actor))
-            if refused:
-                flash(f"{item}：{refused.message}", "danger")
-            else:
-                flash(f"{item}：已公开，公开日期 {item.published_on:%Y-%m-%d}。", "success")
-        if isinstance(items, list):
-            return redirect(url_for(f"{self.endpoint}.list"))
-        return redirect(url_for(f"{self.endpoint}.show", pk=chosen[0].id))
+        return act_on_chosen(
+            self.endpoint, items,
+            lambda session, item: intentions.publish_intention(session, item, self.actor),
+            str, lambda item: f"{item}：已公开，公开日期 {item.published_on:%Y-%m-%d}。")
 
     @action("retract", _l("撤回"), "", "fa-undo", multiple=False)
     def retract_button(self, item: Intention) -> Response:

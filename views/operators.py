@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -19,7 +18,7 @@ from wtforms import SelectField
 from app.scope import UNIT_SCOPE, current_operator, is_sys_admin
 from app.services import operators as ops
 from models import Operator, UnitRole
-from views.base import ServiceHooks, ServiceModelView, attempt
+from views.base import ServiceHooks, ServiceModelView, act_on_chosen, attempt
 from views.rest import ServiceRestApi
 from views.schemas import OperatorBody, OperatorPostBody
 from views.security import CONFIRM_PASSWORD, NewPasswordForm, password_field
@@ -103,16 +102,11 @@ class OperatorViewBase(OperatorRules, ServiceModelView):
     @action("unlock", _l("解除锁定"),
             _l("确定解除所选人员的登录锁定吗？被锁定的客户端可立即重新登录。"), "fa-unlock")
     def unlock(self, items: Operator | list[Operator]) -> Any:
-        chosen = items if isinstance(items, list) else [items]
-        for item in chosen:
-            refused = attempt(partial(ops.unlock_operator, actor=self.actor, item=item))
-            if refused:
-                flash(f"{item.first_name}（{item.username}）：{refused.message}", "danger")
-            else:
-                flash(f"已解除“{item.first_name}”（{item.username}）的登录锁定。", "success")
-        if isinstance(items, list):
-            return redirect(url_for(f"{self.endpoint}.list"))
-        return redirect(url_for(f"{self.endpoint}.show", pk=chosen[0].id))
+        return act_on_chosen(
+            self.endpoint, items,
+            lambda session, item: ops.unlock_operator(session, self.actor, item),
+            lambda item: f"{item.first_name}（{item.username}）",
+            lambda item: f"已解除“{item.first_name}”（{item.username}）的登录锁定。")
 
     @expose("/resetpassword/<int:pk>", methods=["GET", "POST"])
     @has_access
