@@ -152,6 +152,9 @@ def build_config() -> dict[str, object]:
         # SMS: none configured keeps every message in 短信记录 for an administrator to relay.
         "SMS_GATEWAY_URL": os.environ.get("SMS_GATEWAY_URL", ""),
         "SMS_GATEWAY_TOKEN": os.environ.get("SMS_GATEWAY_TOKEN", ""),
+        # Workflow messages that also go by SMS (comma-separated): returned, completed,
+        # plan_number (to the applicant), new_task (to the reviewers, who get reminders too).
+        "WORKFLOW_SMS": os.environ.get("WORKFLOW_SMS", "returned,completed,plan_number"),
         "TEMP_PASSWORD_MINUTES": int(os.environ.get("TEMP_PASSWORD_MINUTES", "30")),
         # Logins, 找回密码 and registrations: limits per client, per phone and per account.
         # Limits live in RATELIMIT_STORAGE_URI (redis://… so that they hold across workers;

@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services import contracts, plans
+from app.services import contracts, failures, plans
 from app.services import workflow as flow
 from app.services.accounts import supplier_account
 from app.services.contracts import validate_supplier
+from app.timezone import business_today
 from models import (
     CatalogueItem,
     MigrantAccount,
@@ -48,13 +49,16 @@ def load_suppliers(session: Session) -> list[Supplier]:
     return found
 
 
-# Completed plans of pds_clerk's unit, ready for 合同备案, 支付 and 采购方式失败变更:
-# (project, 品目, amount, method). All are paid from the unit's second 用款计划.
+# Completed plans of pds_clerk's unit, ready for 合同备案, 支付 and 采购失败方式变更:
+# (project, 品目, amount, method, the failure recorded for it).
+# All are paid from the unit's second 用款计划.
 PROJECTS = (
-    ("教学楼维修改造工程", "B07000000", "1280000.00", "open_tender"),
-    ("办公家具采购项目", "A05010201", "300000.00", "open_tender"),
-    ("校园信息化运维服务项目（竞争性磋商失败）", "C16000000", "600000.00", "consultation"),
-    ("校医室医疗设备采购项目（公开招标失败）", "A02320000", "800000.00", "open_tender"),
+    ("教学楼维修改造工程", "B07000000", "1280000.00", "open_tender", ""),
+    ("办公家具采购项目", "A05010201", "300000.00", "open_tender", ""),
+    ("校园信息化运维服务项目（竞争性磋商失败）", "C16000000", "600000.00", "consultation",
+     "提交响应文件的供应商不足三家，竞争性磋商终止。"),
+    ("校医室医疗设备采购项目（公开招标失败）", "A02320000", "800000.00", "open_tender",
+     "投标截止时投标人不足三家，公开招标失败。"),
 )
 APPROVERS = ("pds_internal", "pds_competent", "pds_div_first", "pds_div_review")
 
@@ -65,7 +69,7 @@ def load_projects(session: Session) -> list[ProcurementPlan]:
     spending = session.scalar(select(SpendingPlan.id).where(SpendingPlan.unit_id == clerk.unit_id)
                               .order_by(SpendingPlan.external_no.desc()))
     done = []
-    for name, code, amount, method in PROJECTS:
+    for name, code, amount, method, failure in PROJECTS:
         item = session.scalar(select(CatalogueItem.id).where(CatalogueItem.code == code))
         plan = plans.save_plan(session, clerk, plans.PlanInput(
             project_name=f"{clerk.unit.name}{name}", fund_source="spending_plan",
@@ -80,6 +84,9 @@ def load_projects(session: Session) -> list[ProcurementPlan]:
                 WorkflowTask.status == "open"))
             flow.act_on_task(session, task.id, _operator(session, username),
                              Decision("approve", "同意"), task.version)
+        if failure:
+            failures.save_failure(session, clerk, {"plan_id": plan.id, "reason": failure,
+                                                   "failed_on": business_today()})
         done.append(plan)
     engineering = done[0]
     account = MigrantAccount(

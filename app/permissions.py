@@ -91,13 +91,15 @@ PLAN_FILING: tuple[Grant, ...] = (
     *menu("PlanManage", "PlanFiling", "PlanQuery"),
 )
 CHANGES: tuple[Grant, ...] = (
+    *grants("ProcurementFailureView", ("can_list", "can_show", "can_add", "can_delete")),
+    *grants("ProcurementFailureApi", ("can_get", "can_post", "can_delete")),
     *grants("MethodChangeView", (*CRUD, "can_download", "submit", "withdraw")),
     *grants("SpendingReductionView", (*CRUD, "submit", "withdraw")),
     *grants("MethodChangeApi", ("can_get", "can_post", "can_put", "can_submit", "can_withdraw",
                                 "can_history")),
     *grants("SpendingReductionApi", ("can_get", "can_post", "can_put", "can_submit",
                                      "can_withdraw", "can_history")),
-    *menu("PlanManage", "MethodChange", "SpendingReduction"),
+    *menu("PlanManage", "ProcurementFailure", "MethodChange", "SpendingReduction"),
 )
 CONTRACT_FILING: tuple[Grant, ...] = (
     *grants("ContractView", (*CRUD, "can_download", "submit", "withdraw")),
@@ -112,6 +114,12 @@ PAYMENTS: tuple[Grant, ...] = (
     *menu("PaymentManage", "Payments"),
 )
 REVIEWER = (*WORKBENCH, *REVIEW_ATTACHMENTS)
+# 主管单位, 业务处室 and 监管部门 query the plans of the units they review (views.review_scope).
+PLAN_QUERY: tuple[Grant, ...] = (
+    *grants("PlanQueryView", READ),
+    *menu("PlanManage", "PlanQuery"),
+)
+SCOPE_REVIEWER = (*REVIEWER, *PLAN_QUERY)
 # 本单位注册信息 (a self-registered unit's administrator) and 采购人注册审核 (市采购办).
 REGISTRATION_INFO: tuple[Grant, ...] = (
     *grants("UnitRegistrationView", ("can_list", "can_show", "can_edit", "submit")),
@@ -161,11 +169,11 @@ POSTS: tuple[PostSpec, ...] = (
              (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING,
               *CHANGES, *CONTRACT_FILING, *PAYMENTS)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
-    PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", REVIEWER),
-    PostSpec("division_first", "业务处室初审岗", "division", REVIEWER),
-    PostSpec("division_review", "业务处室复核岗", "division", REVIEWER),
-    PostSpec("supervision_first", "监管部门初审岗", "supervision", REVIEWER),
-    PostSpec("supervision_review", "监管部门复核岗", "supervision", REVIEWER),
+    PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", SCOPE_REVIEWER),
+    PostSpec("division_first", "业务处室初审岗", "division", SCOPE_REVIEWER),
+    PostSpec("division_review", "业务处室复核岗", "division", SCOPE_REVIEWER),
+    PostSpec("supervision_first", "监管部门初审岗", "supervision", SCOPE_REVIEWER),
+    PostSpec("supervision_review", "监管部门复核岗", "supervision", SCOPE_REVIEWER),
     PostSpec("office_reviewer", "市采购办审核岗", "office", (*REVIEWER, *REGISTRATION_REVIEW)),
     # The system administrator's role is FAB's admin role, which holds every permission.
     PostSpec(SYS_ADMIN, "系统管理员", ""),
@@ -183,7 +191,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("workbench", "待办任务", WORKBENCH),
     FunctionSpec("plan_filing", "采购计划备案", (*PLAN_FILING, *SPENDING_PLANS_READ)),
     FunctionSpec("intentions", "意向公开", INTENTIONS),
-    FunctionSpec("plan_changes", "采购方式变更与用款计划调减", CHANGES),
+    FunctionSpec("plan_changes", "采购失败方式变更与用款计划调减", CHANGES),
     FunctionSpec("contract_filing", "合同备案", CONTRACT_FILING),
     FunctionSpec("payments", "资金支付申请", PAYMENTS),
 )
@@ -291,6 +299,8 @@ VIEW_LABELS = {
     "PlanQueryView": "计划查询",
     "CatalogueManage": "品目管理",
     "CatalogueItemView": "品目管理",
+    "ProcurementFailure": "采购失败登记",
+    "ProcurementFailureView": "采购失败登记",
     "MethodChange": "采购失败方式变更",
     "MethodChangeView": "采购失败方式变更",
     "SpendingReduction": "用款计划调减",
@@ -303,6 +313,9 @@ VIEW_LABELS = {
     "SupplierManage": "供应商",
     "SupplierView": "供应商",
     "PublicContractView": "合同公告",
+    "PublicIndexView": "公告公示",
+    "PublicIntentionView": "采购意向公开",
+    "PublicBidChangeView": "中标结果变更公告公开",
     "PaymentManage": "支付管理",
     "Payments": "资金支付申请",
     "PaymentView": "资金支付申请",
@@ -311,7 +324,8 @@ VIEW_LABELS = {
     "BudgetCallbackApi": "预算执行系统回调",
     "ContractApi": "合同备案接口",
     "PaymentApi": "资金支付申请接口",
-    "MethodChangeApi": "采购方式变更接口",
+    "ProcurementFailureApi": "采购失败登记接口",
+    "MethodChangeApi": "采购失败方式变更接口",
     "SpendingReductionApi": "用款计划调减接口",
     "UnitRegistrationView": "采购人注册信息",
     "UnitRegistrationApi": "采购人注册信息接口",

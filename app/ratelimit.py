@@ -30,6 +30,8 @@ from app.timezone import to_business
 
 TOO_MANY = "操作过于频繁，请稍后再试。"
 LOCKED = "登录失败次数过多，请{minutes}分钟后再试或通过“找回密码”重置。"
+# Purchasers and supervisors have no 找回密码: their unit administrator resets the password.
+LOCKED_WITHOUT_RECOVERY = "登录失败次数过多，请{minutes}分钟后再试，或请本单位管理员重置密码。"
 FAILURES_NOTICE = ("自上次登录以来，您的账号有{count}次登录失败，最近一次在{when}；"
                    "如非本人操作，请及时修改密码。")
 # The account-wide count is read, never refused: its limit only has to be out of reach.
@@ -114,12 +116,16 @@ class LoginGuard:
         self.lock = f"1 per {self.minutes} minutes"
         self.spread = f"{UNBOUNDED} per {self.minutes} minutes"
 
-    def refusal(self) -> str | None:
-        """The lock message when this client is locked out of this account, else None."""
+    def refusal(self, recovery: bool = True) -> str | None:
+        """The lock message when this client is locked out of this account, else None.
+
+        :param recovery: whether the account may be a supplier's, who have 找回密码
+        """
         locked, ends = usage(self.lock, "login-lock", self.account, self.client)
         if not locked:
             return None
-        return LOCKED.format(minutes=max(1, math.ceil((ends - time.time()) / 60)))
+        message = LOCKED if recovery else LOCKED_WITHOUT_RECOVERY
+        return message.format(minutes=max(1, math.ceil((ends - time.time()) / 60)))
 
     def slow_down(self) -> float:
         """Wait before answering when the account is under attack; returns the seconds waited.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from flask_appbuilder import AppBuilder
 from flask_appbuilder.api.manager import SwaggerView
 from flask_babel import lazy_gettext as _l
@@ -23,9 +23,11 @@ from views.accounts import (
 )
 from views.accounts_api import AccountApi, UnitRegistrationApi
 from views.bids import BidChangeAnnouncementView, BidChangeFilingView, ProjectView
-from views.changes import MethodChangeView, SpendingReductionView
-from views.contracts import ContractView, MigrantAccountView, PublicContractView, SupplierView
+from views.changes import MethodChangeView, ProcurementFailureView, SpendingReductionView
+from views.charts import WorkflowChartView
+from views.contracts import ContractView, MigrantAccountView, SupplierView
 from views.contracts_api import ContractApi, MethodChangeApi, PaymentApi, SpendingReductionApi
+from views.failures_api import ProcurementFailureApi
 from views.intentions import IntentionApi, IntentionView
 from views.messages import MessageCenterView, unread_messages
 from views.openapi import OpenApi
@@ -34,10 +36,16 @@ from views.organisation import DivisionView, PostView, RegionView, UnitView
 from views.payments import BudgetCallbackApi, OutboxView, PaymentView
 from views.plans import CatalogueItemView, PlanQueryView, ProcurementPlanView
 from views.plans_api import ProcurementPlanApi
+from views.public import (
+    PublicBidChangeView,
+    PublicContractView,
+    PublicIndexView,
+    PublicIntentionView,
+)
 from views.registration import UnitRegisterView, UnitRegistrationView
 from views.roles import UnitRoleApi, UnitRoleView
 from views.spending_plans import SpendingPlanApi, SpendingPlanImportView, SpendingPlanView
-from views.tasks import TaskView, WorkflowChartView, attachment_links, record_panel
+from views.tasks import TaskView, record_detail, record_panel, shown_record
 from views.workflow_api import BidChangeAnnouncementApi, BidChangeFilingApi, TaskApi
 
 # Menu names are stable identifiers used in permissions; labels are what people read.
@@ -78,22 +86,25 @@ def _business_time(value: Any) -> str:
 
 def _workflow_panel(pk: Any) -> Markup:
     """The history and chart of the record shown by the current view (if it has a chain)."""
-    view = next((v for v in current_app.appbuilder.baseviews
-                 if v.__class__.__name__ == request.blueprint), None)
-    record_type = getattr(view, "record_type", None)
-    if record_type is None:
+    shown = shown_record(pk)
+    if shown is None:
         return Markup("")
-    session = current_app.appbuilder.session
-    kind = flow.registry().records[record_type]
-    record = session.get(kind.model, int(pk))
-    instance = flow.instance_of(session, record_type, int(pk))
-    return record_panel(instance, attachment_links(record_type, record))
+    record_type, record = shown
+    return record_panel(record_type, record,
+                        flow.instance_of(current_app.appbuilder.session, record_type, int(pk)))
+
+
+def _record_detail(pk: Any) -> Markup:
+    """The content of the record shown by the current view, as its review page shows it."""
+    shown = shown_record(pk)
+    return Markup("") if shown is None else record_detail(*shown)
 
 
 def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     """Register the menus, views and REST APIs, in the order the menu shows them."""
     app.jinja_env.filters["business_time"] = _business_time
     app.jinja_env.globals["workflow_panel"] = _workflow_panel
+    app.jinja_env.globals["record_detail"] = _record_detail
     app.jinja_env.globals["unread_messages"] = unread_messages
     appbuilder.add_view_no_menu(MessageCenterView)
     app.before_request(force_password_change)
@@ -109,6 +120,8 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, IntentionView, "IntentionManage", _l("采购意向"), "fa-bullhorn", INTENTIONS)
     _add(appbuilder, ProcurementPlanView, "PlanFiling", _l("采购计划备案"), "fa-file-alt", PLANS)
     _add(appbuilder, PlanQueryView, "PlanQuery", _l("计划查询"), "fa-search", PLANS)
+    _add(appbuilder, ProcurementFailureView, "ProcurementFailure", _l("采购失败登记"),
+         "fa-times-circle", PLANS)
     _add(appbuilder, MethodChangeView, "MethodChange", _l("采购失败方式变更"), "fa-exchange-alt",
          PLANS)
     _add(appbuilder, SpendingPlanView, "SpendingPlans", _l("用款计划"), "fa-coins", PLANS)
@@ -121,7 +134,9 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
          CONTRACTS)
     _add(appbuilder, MigrantAccountView, "MigrantAccounts", _l("农民工工资专用账户"),
          "fa-hard-hat", CONTRACTS)
-    appbuilder.add_view_no_menu(PublicContractView)
+    for public_page in (PublicIndexView, PublicContractView, PublicIntentionView,
+                        PublicBidChangeView):
+        appbuilder.add_view_no_menu(public_page)
     _add(appbuilder, PaymentView, "Payments", _l("资金支付申请"), "fa-money-bill", PAYMENTS)
 
     _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
@@ -156,7 +171,8 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(BidChangeAnnouncementApi)
     appbuilder.add_api(ProcurementPlanApi)
     appbuilder.add_api(BudgetCallbackApi)
-    for api in (ContractApi, PaymentApi, MethodChangeApi, SpendingReductionApi):
+    for api in (ContractApi, PaymentApi, ProcurementFailureApi, MethodChangeApi,
+                SpendingReductionApi):
         appbuilder.add_api(api)
     appbuilder.add_api(IntentionApi)
     appbuilder.add_api(SpendingPlanApi)

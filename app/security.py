@@ -141,7 +141,10 @@ class ProcurementSecurityManager(SecurityManager):
         user = None if "@" in name else self.find_user(username=name)
         guard = LoginGuard(name, user.login_epoch if user is not None else 0)
         guard.slow_down()
-        refusal = guard.refusal()
+        from app.services.accounts import supplier_shaped
+
+        # Told by the name's shape, not the account: the answer must not say whether it exists.
+        refusal = guard.refusal(recovery=supplier_shaped(name))
         found = self._temporary(user, password)
         if found is None and refusal is None:
             if "@" in name:

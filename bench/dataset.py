@@ -26,9 +26,10 @@ from sqlalchemy.orm import Session
 import app.services.plans as plan_service
 import app.services.workflow as flow
 from app.demo_flows import DEMO_PASSWORD
+from app.services.notifications import holders
 from app.services.operators import create_operator
 from app.services.organisation import validate_division, validate_unit
-from app.services.reminders import holders, run_reminders
+from app.services.reminders import run_reminders
 from app.services.spending_plans import Row, import_rows
 from app.timezone import utcnow
 from app.transaction import unit_of_work

@@ -2,8 +2,15 @@
 
 from models.accounts import RecoveryAttempt, SmsMessage, TemporaryPassword, UnitRegistration
 from models.bids import BidChangeAnnouncement, BidChangeFiling, Project
-from models.changes import MethodChange, ReductionKind, SpendingReduction
-from models.contracts import Contract, ContractFunding, MigrantAccount, Supplier, contract_item
+from models.changes import MethodChange, ProcurementFailure, ReductionKind, SpendingReduction
+from models.contracts import (
+    Contract,
+    ContractFunding,
+    ContractNotice,
+    MigrantAccount,
+    Supplier,
+    contract_item,
+)
 from models.notifications import Notification
 from models.organisation import Region, Unit, UnitKind, division_competent
 from models.payments import (
@@ -50,11 +57,13 @@ __all__ = [
     "PaymentEventKind",
     "PaymentStatus",
     "Contract",
+    "ContractNotice",
     "ContractFunding",
     "MigrantAccount",
     "Supplier",
     "contract_item",
     "MethodChange",
+    "ProcurementFailure",
     "ReductionKind",
     "SpendingReduction",
     "METHOD_SHORT",

@@ -60,7 +60,8 @@ class BidChangeFiling(Model):
     created_by: Mapped[Operator] = relationship()
 
     def __repr__(self) -> str:
-        return f"中标结果变更备案 {self.id}"
+        # Flashes and messages name a record by what a person recognises, not by its id.
+        return f"中标结果变更备案：{self.project.name}"
 
 
 class BidChangeAnnouncement(Model):

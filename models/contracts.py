@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -106,6 +107,12 @@ class Contract(Model):
     items: Mapped[list[PlanItem]] = relationship(secondary=contract_item)
     fundings: Mapped[list[ContractFunding]] = relationship(
         back_populates="contract", cascade="all, delete-orphan", order_by="ContractFunding.id")
+    notices: Mapped[list[ContractNotice]] = relationship(
+        back_populates="contract", cascade="all, delete-orphan", order_by="ContractNotice.id")
+    # The plan's 农民工工资专用账户 (engineering projects), read with the contract.
+    migrant_account: Mapped[MigrantAccount | None] = relationship(
+        primaryjoin="Contract.plan_id == foreign(MigrantAccount.plan_id)", viewonly=True,
+        uselist=False)
 
     def __repr__(self) -> str:
         return f"{self.code} {self.name}"
@@ -127,3 +134,33 @@ class ContractFunding(Model):
 
     contract: Mapped[Contract] = relationship(back_populates="fundings")
     spending_plan: Mapped[SpendingPlan] = relationship()
+
+
+class ContractNotice(Model):
+    """合同公告 as published: the first 公告 or an 更正公告, with the public fields of that time.
+
+    A notice is never changed once published; a correction is a new notice with its own time.
+    """
+
+    __tablename__ = "contract_notice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id", ondelete="CASCADE"),
+                                             nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)  # announcement / correction
+    published_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, index=True)
+    unit_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    plan_number: Mapped[str] = mapped_column(String(64), nullable=False)
+    project_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    code: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    supplier_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    supplier_credit_code: Mapped[str] = mapped_column(String(18), nullable=False)
+    amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    total_amount: Mapped[Decimal] = mapped_column(MONEY, nullable=False)
+    total_contracts: Mapped[int] = mapped_column(Integer, nullable=False)
+    signed_on: Mapped[date] = mapped_column(Date, nullable=False)
+    # 更正事项 of a correction, one "label：由 old 更正为 new" per line.
+    corrections: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+    contract: Mapped[Contract] = relationship(back_populates="notices")

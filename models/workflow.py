@@ -135,6 +135,9 @@ class WorkflowHistory(Model):
     post_name: Mapped[str] = mapped_column(String(50), nullable=False)
     opinion: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    # The review task this line closed (已办任务 shows its result); none for 提交 and 撤回.
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("workflow_task.id"), nullable=True,
+                                                index=True)
 
     instance: Mapped[WorkflowInstance] = relationship()
 

@@ -119,9 +119,12 @@ def test_other_units_cannot_reach_a_filing(app: Flask, filed: int, login_as: Any
 
 def test_submit_review_and_lock(app: Flask, clerk: Any, filed: int, login_as: Any) -> None:
     assert "已提交，等待审核。" in text(submit(clerk, filed))
-    edited = clerk.submit(f"/bidchangefilingview/edit/{filed}",
+    # The edit form is no longer offered; a POST anyway is refused by the service.
+    assert clerk.get(f"/bidchangefilingview/edit/{filed}").status_code == 302
+    edited = clerk.submit(f"/bidchangefilingview/show/{filed}",
                           {"project": str(project_id(app)), "change_content": "改",
-                           "change_reason": "改"}, follow=True)
+                           "change_reason": "改"},
+                          post_path=f"/bidchangefilingview/edit/{filed}", follow=True)
     assert "当前状态为“审核中”，不能修改。" in text(edited)
     deleted = clerk.submit("/bidchangefilingview/list/", {},
                            post_path=f"/bidchangefilingview/delete/{filed}", follow=True)
@@ -179,7 +182,9 @@ def test_announcement_gate(app: Flask, clerk: Any, filed: int, login_as: Any) ->
                              post_path=f"/bidchangeannouncementview/action/publish/{announcement.id}",
                              follow=True)
     assert "公告已发布。" in text(published)
-    edited = clerk.submit(f"/bidchangeannouncementview/edit/{announcement.id}", data, follow=True)
+    edited = clerk.submit("/bidchangeannouncementview/list/", data,
+                          post_path=f"/bidchangeannouncementview/edit/{announcement.id}",
+                          follow=True)
     assert "公告已发布，不能修改。" in text(edited)
 
 

@@ -41,6 +41,7 @@ from models import (
     PaymentApplication,
     PlanFunding,
     Post,
+    ProcurementFailure,
     ProcurementPlan,
     Project,
     ReductionKind,
@@ -61,6 +62,7 @@ from tests.test_plans_web import form_data as plan_form
 from tests.test_registration import (
     NOTE,
     PASSWORD,
+    correction,
     credit_code,
     open_task,
     register,
@@ -372,6 +374,12 @@ def method_change_input(ctx: Context) -> dict[str, str]:
 SAME_METHOD = "变更后的采购方式不能与原采购方式（竞争性磋商）相同。"
 
 
+def failure_input(ctx: Context) -> dict[str, str]:
+    tomorrow = business_today() + timedelta(days=1)
+    return {"plan": str(plan_id(ctx.app, GOODS_PLAN)), "failed_on": f"{tomorrow:%Y-%m-%d}",
+            "reason": "投标截止时投标人不足三家"}
+
+
 def draft_reduction(ctx: Context) -> None:
     spending = spending_id(ctx.app, "pds_clerk")
 
@@ -575,6 +583,9 @@ CASES: dict[str, Case] = {
         "本次采购总金额（财政资金+自有资金）19,999.99 元须等于采购内容金额合计20,000.00 元。",
         setup=draft_plan, file=Upload("import_proof", "进口产品证明.pdf", "import_proof"),
         fix={"fiscal_amount": "20000.00"}),
+    "ProcurementFailureView.add": Case(
+        "pds_clerk", "/procurementfailureview", ProcurementFailure, failure_input,
+        "失败日期不能晚于今天。", fix=lambda ctx: {"failed_on": f"{business_today():%Y-%m-%d}"}),
     "MethodChangeView.add": Case(
         "pds_clerk", "/methodchangeview", MethodChange, method_change_input, SAME_METHOD,
         file=Upload("attachment", "采购失败情况说明（盖章）.pdf", "attachment"),
@@ -634,8 +645,8 @@ CASES: dict[str, Case] = {
     # 本单位注册信息, 供应商信息
     "UnitRegistrationView.edit": Case(
         "zz03001", "/unitregistrationview", UnitRegistration,
-        lambda ctx: {"credit_code": wrong_check_digit(credit_code()),
-                     "address": "郑州市中原区某路1号院2号楼", "phone": "0371-66661234"},
+        lambda ctx: correction(ctx.app, credit_code=wrong_check_digit(credit_code()),
+                               address="郑州市中原区某路1号院2号楼"),
         "统一社会信用代码校验位不正确，请核对。", setup=returned_registration,
         fix={"credit_code": credit_code()}, password=PASSWORD),
     "SupplierSelfView.edit": Case(

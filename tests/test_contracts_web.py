@@ -53,14 +53,14 @@ def contracts(app: Flask) -> list[Contract]:
             Contract.code == "HT-WEB-1")))
 
 
-def test_form_offers_each_spending_plan(app: Flask, login_as: Any,
+def test_form_offers_each_spending_plan_of_the_plan(app: Flask, login_as: Any,
                                         two_funded: tuple[int, list[int]]) -> None:
-    _, spending = two_funded
-    page = login_as("pds_clerk").get(ADD).get_data(as_text=True)
+    plan_id, spending = two_funded
+    page = login_as("pds_clerk").get(f"{ADD}?plan={plan_id}").get_data(as_text=True)
     for pk in spending:
         assert f'name="funding_{pk}"' in page
     assert "本合同拟使用计划金额（元）：YK" in page
-    other = login_as("zz_clerk").get(ADD).get_data(as_text=True)
+    other = login_as("zz_clerk").get(f"{ADD}?plan={plan_id}").get_data(as_text=True)
     assert not any(f'name="funding_{pk}"' in other for pk in spending)
 
 

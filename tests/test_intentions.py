@@ -59,7 +59,9 @@ def retract(web: Any, pk: int, reason: str) -> Any:
 
 
 def edit(web: Any, pk: int, **changes: str) -> Any:
-    return web.submit(f"/intentionview/edit/{pk}", {**VALID, **changes}, follow=True)
+    # The token comes from the list: the form of a record that cannot change redirects.
+    return web.submit(LIST, {**VALID, **changes}, post_path=f"/intentionview/edit/{pk}",
+                      follow=True)
 
 
 def delete(web: Any, pk: int) -> Any:

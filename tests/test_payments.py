@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.extensions import db
 from app.services import payments
 from app.services.errors import ValidationFailed
 from app.services.ledger import amounts
@@ -21,12 +23,17 @@ from tests.test_contracts import completed, contract
 TOKEN = "callback-test-token-0123456789"
 
 
+def orm() -> Any:
+    """The app's session (inside an app context), untyped like the records tests poke at."""
+    return db.session
+
+
 @pytest.fixture
 def filed_contract(app: Flask, login_as: Any) -> int:
     """An engineering contract of 500,000.00 with its wage account, filed and announced."""
     plan_id = completed(app, "B07000000", "500000.00")
     with app.test_request_context():
-        session = app.appbuilder.session
+        session = orm()
         session.add(MigrantAccount(unit_id=operator(session, "pds_clerk").unit_id,
                                    plan_id=plan_id, account_name="农民工工资专用账户",
                                    account_no="4100100201000888888", bank_name="中国银行平顶山分行",
@@ -40,7 +47,7 @@ def filed_contract(app: Flask, login_as: Any) -> int:
 
 def application(app: Flask, contract_id: int, amount: str, migrant: bool = True) -> int:
     with app.test_request_context():
-        session = app.appbuilder.session
+        session = orm()
         clerk = operator(session, "pds_clerk")
         found = session.get(Contract, contract_id)
         item = PaymentApplication(contract_id=contract_id, amount=amount, pay_to_migrant=migrant,
@@ -61,14 +68,14 @@ def test_amount_on_and_past_the_contract_funding(app: Flask, filed_contract: int
                                     "本合同拟使用用款计划金额400,000.00 元。")
     application(app, filed_contract, "0.01")
     with app.app_context():
-        assert len(list(app.appbuilder.session.scalars(select(PaymentApplication)))) == 2
+        assert len(list(orm().scalars(select(PaymentApplication)))) == 2
 
 
 def test_payment_goes_to_the_wage_account_through_the_outbox(app: Flask,
                                                             filed_contract: int) -> None:
     pk = application(app, filed_contract, "100000.00")
     with app.app_context():
-        session = app.appbuilder.session
+        session = orm()
         item = session.get(PaymentApplication, pk)
         assert (item.payee_name, item.payee_account) == ("农民工工资专用账户", "4100100201000888888")
         message = session.scalar(select(OutboxMessage))
@@ -101,7 +108,7 @@ def test_repeated_callback_counts_once(app: Flask, client: Any, filed_contract: 
     try:
         pk = application(app, filed_contract, "100000.00")
         with app.app_context():
-            item = app.appbuilder.session.get(PaymentApplication, pk)
+            item = orm().get(PaymentApplication, pk)
             number, spending = item.application_no, item.spending_plan_id
         body = {"event_id": "EV-1", "application_no": number, "kind": "paid",
                 "amount": "100000.00", "date": "2026-11-20", "voucher": "PZ001"}
@@ -117,7 +124,7 @@ def test_repeated_callback_counts_once(app: Flask, client: Any, filed_contract: 
                                      "amount": "1000.00"})
         assert refund.status_code == 200
         with app.app_context():
-            row = amounts(app.appbuilder.session, [spending])[spending]
+            row = amounts(orm(), [spending])[spending]
         assert (row.payment_requested, row.paid) == (Decimal("100000.00"), Decimal("99000.00"))
         assert row.actual_available == row.plan_amount - Decimal("99000.00")
     finally:
@@ -140,3 +147,97 @@ def test_payment_form_offers_only_the_units_choices(login_as: Any) -> None:
     page = login_as("pds_clerk").get("/paymentview/add").get_data(as_text=True)
     assert "-PDS-00" in page
     assert "-ZZ-00" not in page and "-SJ-00" not in page
+
+
+def test_one_label_decides_the_delivery_state() -> None:
+    from models.payments import delivery_state
+
+    assert [delivery_state("draft", None), delivery_state("sent", None),
+            delivery_state("sent", "pending"), delivery_state("sent", "failed"),
+            delivery_state("sent", "delivered"), delivery_state("paid", "delivered"),
+            delivery_state("returned", "delivered"), delivery_state("paid", "pending")] == [
+        "草稿", "待发送", "待发送", "发送失败", "已送达", "已支付", "已退回", "已支付"]
+
+
+def shown_states(app: Flask, web: Any, api: dict[str, str], pk: int) -> set[str]:
+    """The 状态 of the application on its list row, show page, print form and REST answers."""
+    with app.app_context():
+        number = orm().get(PaymentApplication, pk).application_no
+    listed = web.get("/paymentview/list/?psize_PaymentView=100").get_data(as_text=True)
+    row = next(r for r in re.findall(r"<tr[^>]*>.*?</tr>", listed, re.S) if number in r)
+    show = web.get(f"/paymentview/show/{pk}").get_data(as_text=True)
+    printed = web.get(f"/paymentview/print/{pk}").get_data(as_text=True)
+    client = app.test_client()
+    one = client.get(f"/api/v1/payment/{pk}", headers=api).get_json()["result"]
+    many = client.get("/api/v1/payment/", headers=api).get_json()["result"]
+    states = {label for label in LABELS if label in row}
+    states |= {label for label in LABELS if label in show}
+    states |= set(re.findall(r'id="delivery-state">([^<]*)<', printed))
+    states |= {one["delivery_state"]}
+    states |= {r["delivery_state"] for r in many if r["application_no"] == number}
+    for page in (row, show, printed):
+        assert "已发送预算执行系统" not in page
+    return states
+
+
+LABELS = ("草稿", "待发送", "发送失败", "已送达", "已支付", "已退回")
+
+
+def test_every_page_and_the_api_show_the_real_delivery_state(
+        app: Flask, login_as: Any, api_token: Any, filed_contract: int) -> None:
+    """No budget system configured: 待发送, not 已发送预算执行系统; then what really happened."""
+    web, api = login_as("pds_clerk"), api_token("pds_clerk")
+    pk = application(app, filed_contract, "100000.00")
+    other = application(app, filed_contract, "50000.00")
+    assert shown_states(app, web, api, pk) == {"待发送"}
+    with app.app_context():
+        session = orm()
+        assert run_each(deliver_pending(session), session) == (0, 2)  # not configured
+        assert shown_states(app, web, api, pk) == {"待发送"}
+        message = session.scalar(select(OutboxMessage).where(
+            OutboxMessage.key == session.get(PaymentApplication, other).application_no))
+        message.status = "failed"  # what 20 failed attempts leave
+        session.commit()
+
+        class Received:
+            def send(self, topic: str, payload: dict) -> None:
+                pass
+
+        later = session.scalar(select(OutboxMessage.next_attempt_on).where(
+            OutboxMessage.status == "pending"))
+        assert run_each(deliver_pending(session, Received(), now=later), session) == (1, 0)
+    assert shown_states(app, web, api, pk) == {"已送达"}
+    assert shown_states(app, web, api, other) == {"发送失败"}
+    app.config["BUDGET_CALLBACK_TOKEN"] = TOKEN
+    try:
+        with app.app_context():
+            numbers = [orm().get(PaymentApplication, n).application_no
+                       for n in (pk, other)]
+        client = app.test_client()
+        assert callback(client, event_id="EV-P", application_no=numbers[0], kind="paid",
+                        amount="100000.00", date="2026-11-20").status_code == 200
+        assert callback(client, event_id="EV-R", application_no=numbers[1], kind="returned",
+                        amount="50000.00", date="2026-11-20").status_code == 200
+    finally:
+        app.config["BUDGET_CALLBACK_TOKEN"] = ""
+    assert shown_states(app, web, api, pk) == {"已支付"}
+    assert shown_states(app, web, api, other) == {"已退回"}
+
+
+def test_sending_says_it_waits_for_the_budget_system(app: Flask, login_as: Any,
+                                                     filed_contract: int) -> None:
+    web = login_as("pds_clerk")
+    with app.app_context():
+        session = orm()
+        found = session.get(Contract, filed_contract)
+        spending = found.fundings[0].spending_plan_id
+    saved = web.submit("/paymentview/add", {"contract": str(filed_contract),
+                                            "spending_plan": str(spending),
+                                            "amount": "1000.00", "pay_to_migrant": "y"})
+    assert saved.status_code == 302
+    with app.app_context():
+        pk = orm().scalar(select(PaymentApplication.id))
+    assert "草稿" in web.get(f"/paymentview/show/{pk}").get_data(as_text=True)
+    sent = web.submit(f"/paymentview/show/{pk}", {}, post_path=f"/paymentview/action/send/{pk}",
+                      follow=True).get_data(as_text=True)
+    assert re.search(r"支付申请ZF\d{14}已提交，状态：待发送。", sent), sent[-3000:]

@@ -85,8 +85,12 @@ def test_only_clerks_file_and_in_review_is_locked(app: Flask, login_as: Any) -> 
     assert "只有采购单位经办岗可以办理此项业务。" in admin_page
     pk = filed_plan(app, "zz_clerk")
     web = login_as("zz_clerk")
-    page = post(web, form_data(app, "zz_clerk"), path=f"/procurementplanview/edit/{pk}")
-    assert "当前状态为“审核中”，不能修改。" in page
+    # The edit form is not offered (its page says why); a POST anyway is refused by the service.
+    offered = web.get(f"/procurementplanview/edit/{pk}", follow_redirects=True)
+    assert "当前状态为“审核中”，不能修改。" in offered.get_data(as_text=True)
+    page = web.submit(f"/procurementplanview/show/{pk}", form_data(app, "zz_clerk"),
+                      post_path=f"/procurementplanview/edit/{pk}", follow=True)
+    assert "当前状态为“审核中”，不能修改。" in page.get_data(as_text=True)
     deleted = web.submit("/procurementplanview/list/", {},
                          post_path=f"/procurementplanview/delete/{pk}", follow=True)
     assert "已提交过的采购计划不能删除" in deleted.get_data(as_text=True)

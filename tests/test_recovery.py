@@ -192,6 +192,8 @@ def test_changed_password_replaces_old_and_temporary(app: Flask) -> None:
     response = web.submit("/password/change", {"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and said(response) == "密码修改成功！" and "立即登录" in html
+    # 立即登录 opens the 供应商 tab, where the supplier signs in.
+    assert '<a class="btn btn-primary" id="login-now" href="/login/?who=supplier">立即登录</a>' in html
     fresh = Web(app.test_client())
     for password in (spent, DEMO_PASSWORD):
         assert said(fresh.login(CODE, password)) == INVALID_LOGIN

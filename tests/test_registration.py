@@ -51,6 +51,14 @@ def unit_data(app: Flask, region: str = "zz", **overrides: Any) -> dict[str, Any
             "password": PASSWORD, "confirm": PASSWORD, **overrides}
 
 
+def correction(app: Flask, **overrides: Any) -> dict[str, Any]:
+    """The correction form of a returned registration as it opens (everything registered)."""
+    return {"unit_name": NAME, "unit_code": "zz03", "region": str(pk(app, Region, "zz")),
+            "parent": "__None", "credit_code": credit_code(), "address": "郑州市中原区某路1号",
+            "phone": "0371-66661234", "admin_name": "王管理", "admin_phone": "13611112222",
+            **overrides}
+
+
 def counts(app: Flask) -> list[int]:
     """How many units, operators and registrations exist."""
     with app.app_context():
@@ -122,8 +130,9 @@ def test_registration_creates_an_inactive_unit_and_its_admin(
     assert "本单位注册信息" in text(admin.get("/"))
     listed = text(admin.get(LIST))
     assert NAME in listed and "审核中" in listed and ">审核</a>" not in listed
-    edited = admin.submit(f"/unitregistrationview/edit/{registered}", {
-        "credit_code": credit_code(), "address": "改", "phone": "0371-1"}, follow=True)
+    edited = admin.submit(LIST, correction(
+        app, address="改", phone="0371-1"),
+        post_path=f"/unitregistrationview/edit/{registered}", follow=True)
     assert "只有被退回的注册信息可以修改。" in alerts(text(edited))
     assert registration(app).address == "郑州市中原区某路1号"
     again = admin.submit(LIST, {"action": "submit", "rowid": str(registered)},
@@ -183,8 +192,8 @@ def test_office_returns_then_approves(app: Flask, registered: int, login_as: Any
 
     admin = login_as("zz03001", PASSWORD)
     assert NOTE in text(admin.get(f"/unitregistrationview/show/{registered}"))
-    form, fields = f"/unitregistrationview/edit/{registered}", {
-        "credit_code": credit_code(), "phone": "0371-66661234", "address": "某路1号院2号楼"}
+    form, fields = f"/unitregistrationview/edit/{registered}", correction(
+        app, address="某路1号院2号楼")
     bad = admin.submit(form, {**fields, "credit_code": wrong_check_digit(credit_code())},
                        follow=True)
     assert "统一社会信用代码校验位不正确，请核对。" in alerts(text(bad))
@@ -199,6 +208,41 @@ def test_office_returns_then_approves(app: Flask, registered: int, login_as: Any
     item = registration(app)
     assert item.status == "completed" and item.completed_on is not None and item.unit.active
     assert "已完成" in text(admin.get(LIST))
+
+
+def test_a_returned_registration_corrects_everything_it_registered(
+    app: Flask, registered: int, login_as: Any
+) -> None:
+    """Not only 信用代码/地址/电话: the unit's name, code, region, parent and administrator."""
+    review(login_as("zz_office"), open_task(app), action="return", opinion=NOTE)
+    admin = login_as("zz03001", PASSWORD)
+    form = f"/unitregistrationview/edit/{registered}"
+    opened = text(admin.get(form))
+    for field, value in (("unit_name", NAME), ("unit_code", "zz03"), ("admin_name", "王管理"),
+                         ("admin_phone", "13611112222")):
+        assert re.search(rf'name="{field}"[^>]*value="{value}"', opened), field
+    assert re.search(r'<option selected value="\d+">郑州市</option>', opened)
+    refused = admin.submit(form, correction(app, parent=str(pk(app, Unit, "pds01"))), follow=True)
+    assert PARENT in alerts(text(refused))
+    refused = admin.submit(form, correction(app, admin_phone="1361111"), follow=True)
+    unchanged = registration(app)
+    assert unchanged is not None and unchanged.unit.name == NAME
+    assert "修改成功" not in alerts(text(refused))
+    saved = admin.submit(form, correction(
+        app, unit_name="郑州市第九中学", unit_code="zz0109", parent=str(pk(app, Unit, "zz01")),
+        admin_name="王新", admin_phone="13611113333"), follow=True)
+    assert "修改成功" in alerts(text(saved))
+    item = registration(app, "zz0109")
+    assert item is not None
+    assert (item.unit.name, item.unit.code, item.unit.parent_id) == (
+        "郑州市第九中学", "zz0109", pk(app, Unit, "zz01"))
+    with app.app_context():
+        account = db.session.get(Operator, item.admin_id)
+        assert account is not None
+        assert (account.first_name, account.phone) == ("王新", "13611113333")
+    submitted = admin.submit(LIST, {"action": "submit", "rowid": str(registered)},
+                             post_path=ACTION, follow=True)
+    assert [m for m in alerts(text(submitted)) if m.endswith("：已提交，等待审核。")]
 
 
 def test_the_list_action_names_the_registration_in_chinese(app: Flask, registered: int,

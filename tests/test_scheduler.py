@@ -55,13 +55,14 @@ def reminder_due_now(app: Flask) -> int:
 
 
 def notifications(app: Flask, username: str) -> list[tuple[str, str]]:
-    """(title, link) of the person's messages, oldest first."""
+    """(title, link) of the person's reminders (not the 新待办 of submissions), oldest first."""
     with app.app_context():
         session = db.session
         person = session.scalar(select(Operator.id).where(Operator.username == username))
         return [tuple(row) for row in session.execute(
             select(Notification.title, Notification.link)
-            .where(Notification.recipient_id == person).order_by(Notification.id))]
+            .where(Notification.recipient_id == person, Notification.kind != "new_task")
+            .order_by(Notification.id))]
 
 
 def test_once_runs_every_job_and_reminds_the_due_task(app: Flask,

@@ -106,15 +106,15 @@ def test_csv_import_with_bom_then_idempotent_then_update(db_session: Any) -> Non
     content = csv_bytes("YK-1,zz0101,办公设备购置,2026,\"1,234.5\"", "YK-2,sj0101,教学设备,2026,800",
                         bom=True)
     first = plans.import_file(db_session, admin, "plans.CSV", content)
-    assert first.as_dict() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert first.as_dict() == {"created": 2, "updated": 0, "unchanged": 0, "kept": []}
     assert first.message == "导入成功：新增2条，更新0条，未变0条。"
     assert stored(db_session) == {"YK-1": ("zz0101", "办公设备购置", 2026, Decimal("1234.50")),
                                   "YK-2": ("sj0101", "教学设备", 2026, Decimal("800.00"))}
     again = plans.import_file(db_session, admin, "plans.csv", content)
-    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 2}
+    assert again.as_dict() == {"created": 0, "updated": 0, "unchanged": 2, "kept": []}
     changed = import_csv(db_session, "YK-1,zz0101,办公设备购置（调整）,2026,1500.00",
                          "YK-2,sj0101,教学设备,2026,800.00", "YK-3,zz0102,维修经费,2026,99.99")
-    assert changed.as_dict() == {"created": 1, "updated": 1, "unchanged": 1}
+    assert changed.as_dict() == {"created": 1, "updated": 1, "unchanged": 1, "kept": []}
     assert stored(db_session)["YK-1"] == ("zz0101", "办公设备购置（调整）", 2026, Decimal("1500.00"))
 
 
@@ -123,7 +123,7 @@ def test_xlsx_import_converts_floats_without_float_money(db_session: Any) -> Non
     content = xlsx_bytes(["YK-10", "zz0101", "网络设备", 2026, 1234.5],
                          [2026011, "zz0102", "图书", 2026.0, 0.1], [None, None, None, None, None])
     result = plans.import_file(db_session, admin, "用款计划.xlsx", content)
-    assert result.as_dict() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert result.as_dict() == {"created": 2, "updated": 0, "unchanged": 0, "kept": []}
     assert stored(db_session) == {"YK-10": ("zz0101", "网络设备", 2026, Decimal("1234.50")),
                                   "2026011": ("zz0102", "图书", 2026, Decimal("0.10"))}
     too_precise = xlsx_bytes(["YK-11", "zz0101", "耗材", 2026, 10.125])
@@ -294,9 +294,9 @@ def test_api_imports_and_lists_with_derived_amounts(app: Flask, api_token: Any) 
              "plan_amount": 500}]
     answer = client.post("/api/v1/spending_plan/import", json={"rows": rows}, headers=admin)
     assert answer.status_code == 200
-    assert answer.get_json()["result"] == {"created": 2, "updated": 0, "unchanged": 0}
+    assert answer.get_json()["result"] == {"created": 2, "updated": 0, "unchanged": 0, "kept": []}
     answer = client.post("/api/v1/spending_plan/import", json={"rows": rows}, headers=admin)
-    assert answer.get_json()["result"] == {"created": 0, "updated": 0, "unchanged": 2}
+    assert answer.get_json()["result"] == {"created": 0, "updated": 0, "unchanged": 2, "kept": []}
     bad = client.post("/api/v1/spending_plan/import", headers=admin,
                       json={"rows": [{**rows[0], "unit_code": "xx"}]})
     assert bad.status_code == 422

@@ -386,7 +386,9 @@ def test_return_to_applicant_edit_and_resubmit(app, api, login_as):
     form = {"project": str(project_id), "change_content": "在审时修改",
             "change_reason": "原中标供应商放弃中标资格", "new_supplier": "", "new_amount": ""}
     # While in review the filing cannot change.
-    in_review = web.client.post(edit_path, data={"csrf_token": web.token(edit_path), **form},
+    # (No edit form is offered: its GET answers the filing's page; a POST is refused.)
+    show_path = f"/bidchangefilingview/show/{filing_id}"
+    in_review = web.client.post(edit_path, data={"csrf_token": web.token(show_path), **form},
                                 content_type="multipart/form-data", follow_redirects=True)
     assert "不能修改" in in_review.get_data(as_text=True)
     assert clerk.show(filing_id)["change_content"] == "变更中标供应商"

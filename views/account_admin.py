@@ -36,6 +36,7 @@ class SmsMessageView(ServiceModelView):
         "status": _l("状态"), "body": _l("短信内容"), "attempts": _l("发送次数"),
         "last_error": _l("最近错误"), "delivered_on": _l("发送时间"),
     }
+    choice_columns = {"status": SMS_STATUS}
     formatters_columns = {
         "status": lambda s: SMS_STATUS.get(s, s),
         "purpose": lambda p: {"password_recovery": "找回密码", "reminder": "待办提醒",
@@ -57,6 +58,7 @@ class RecoveryAttemptView(ServiceModelView):
         "created_on": _l("时间"), "client": _l("客户端地址"), "credit_code": _l("统一社会信用代码"),
         "phone_tail": _l("手机尾号"), "outcome": _l("结果"),
     }
+    choice_columns = {"outcome": OUTCOMES}
     formatters_columns = {"outcome": lambda o: OUTCOMES.get(o, o)}
 
 

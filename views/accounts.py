@@ -90,6 +90,11 @@ def deliver_after_response(response: Response) -> Response:
     return response
 
 
+def login_url(supplier: bool) -> str:
+    """The login page on the tab of the person: 供应商 or 采购人、监管人员."""
+    return url_for("LoginView.login", who="supplier") if supplier else url_for("LoginView.login")
+
+
 class LoginView(AuthDBView):
     """用户登录 (采购人、监管人员 / 供应商), rate-limited, with temporary passwords."""
 
@@ -210,10 +215,11 @@ class RecoveryView(BaseView):
                 flash(refused.message, "warning")
             else:
                 page = self.render_template("accounts/done.html", title="找回密码",
-                                            message=accounts.recovery_answer())
+                                            message=accounts.recovery_answer(),
+                                            login_url=login_url(supplier=True))
                 return deliver_after_response(current_app.make_response(page))
         return self.render_template("accounts/form.html", title="供应商找回密码", form=form,
-                                    submit="确定", login_link=True)
+                                    submit="确定", login_link=login_url(supplier=True))
 
 
 class PasswordChangeView(BaseView):
@@ -236,9 +242,11 @@ class PasswordChangeView(BaseView):
             if refused:
                 flash(refused.message, "warning")
             else:
+                supplier = current_user.supplier_id is not None
                 logout_user()
                 return self.render_template("accounts/done.html", title="修改密码",
-                                            message=accounts.PASSWORD_CHANGED)
+                                            message=accounts.PASSWORD_CHANGED,
+                                            login_url=login_url(supplier))
         return self.render_template("accounts/form.html", title="修改密码", form=form,
                                     submit="确定", notice="您使用临时密码登录，请先设置新密码。")
 
@@ -265,10 +273,11 @@ class SupplierRegisterView(BaseView):
             else:
                 # The same page whether the code was new or already registered.
                 page = self.render_template("accounts/done.html", title="供应商注册",
-                                            message=accounts.registration_answer(username))
+                                            message=accounts.registration_answer(username),
+                                            login_url=login_url(supplier=True))
                 return deliver_after_response(current_app.make_response(page))
         return self.render_template("accounts/form.html", title="供应商注册", form=form,
-                                    submit="注册", login_link=True)
+                                    submit="注册", login_link=login_url(supplier=True))
 
 
 # Reachable while a temporary password must still be replaced.

@@ -17,18 +17,50 @@ from flask_appbuilder.urltools import (
     get_page_size_args,
 )
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.scope import current_operator
 from app.services import files
 from app.services.errors import PermissionDenied, ServiceError
+from app.services.records import EDITABLE, status_label
 from app.timezone import to_business
 from app.transaction import unit_of_work
+from views.export import ExportList
 from views.fields import repair_form
+from views.filters import ChineseSearch
 from views.forms import Uploads, form_input, show_refusal, uploads
+from workflow import Status
+from workflow.engine import SUBMITTABLE
 
 T = TypeVar("T")
 READ_ONLY = "该记录不能在此修改或删除。"
+
+# Whether an action ("edit", "delete" or an @action's name) applies to a record in its state.
+Applies = Callable[[Any], bool]
+
+
+def in_states(*states: str) -> Applies:
+    """A rule of :attr:`ServiceModelView.state_rules`: the record's status is one of ``states``."""
+    allowed = frozenset(states)
+    return lambda item: item.status in allowed
+
+
+# The services' rules of a filing: 修改/删除 while editable (app.services.records.EDITABLE),
+# 提交 when the engine accepts a submission, 撤回 while in review (workflow.engine).
+EDITABLE_FILING = in_states(*EDITABLE)
+FILING_RULES: dict[str, Applies] = {
+    "edit": EDITABLE_FILING, "delete": EDITABLE_FILING,
+    "submit": in_states(*SUBMITTABLE), "withdraw": in_states(Status.in_review),
+}
+
+
+def not_now(item: Any, what: str) -> str:
+    """The refusal of an action the record's state does not allow, naming the state."""
+    status = getattr(item, "status", None)
+    if status is None:
+        return f"该记录当前不能{what}。"
+    return f"当前状态为“{status_label(status)}”，不能{what}。"
 
 
 def attempt(command: Callable[[Session], Any]) -> ServiceError | None:
@@ -79,6 +111,20 @@ class ServiceHooks:
     save_command: Callable[..., Any] | None = None
     delete_command: Callable[..., None] | None = None
     file_fields: tuple[str, ...] = ()
+    # Which records "edit", "delete" and each action apply to (e.g. FILING_RULES), from the
+    # services' rules: a page's row buttons, checkboxes, show page actions and edit form, and a
+    # REST record's ``allowed``, follow them; an action without a rule applies to every record.
+    # The service still judges each attempt.
+    state_rules: dict[str, Applies] = {}
+
+    def applies(self, name: str, item: Any) -> bool:
+        """Whether action ``name`` ("edit", "delete" or an action) applies to ``item`` now."""
+        rule = self.state_rules.get(name)
+        return rule is None or rule(item)
+
+    def allowed(self, item: Any) -> dict[str, bool]:
+        """Each ruled action of ``item``: whether it applies now."""
+        return {name: self.applies(name, item) for name in self.state_rules}
 
     def save(self, session: Session, actor: Any, data: dict[str, Any], item: Any) -> Any:
         """Run the save command on the input and the chosen files; returns the record."""
@@ -152,11 +198,13 @@ class ListInterface(SQLAInterface):
         return query.options(*self.list_loads) if self.list_loads else query
 
 
-class ServiceModelView(ServiceHooks, ModelView):
+class ServiceModelView(ExportList, ChineseSearch, ServiceHooks, ModelView):
     """A CRUD page whose writes go through the services; FAB flashes the Chinese message."""
 
     page_size = 20
     optional_columns: list[str] = []
+    # Pickers of nullable relationships the service requires: they start at 请选择, not （无）.
+    required_choices: list[str] = []
     # FAB's (untyped) sort columns; narrowed to what the database can order by.
     order_columns: list[str]
     # FAB's ``/download/<filename>`` serves any stored file by name, outside every record's
@@ -186,8 +234,9 @@ class ServiceModelView(ServiceHooks, ModelView):
             **self.formatters_columns,
         }
         optional = {*self.optional_columns, *self._columns_with_defaults()}
-        for form in (self.add_form, self.edit_form, self.search_form):
-            repair_form(form, optional)
+        for form in (self.add_form, self.edit_form):
+            repair_form(form, optional, self.required_choices)
+        repair_form(self.search_form, optional)
 
     def _orderable(self, column: str) -> bool:
         """A stored column of the model, or ``relation.column`` of a to-one relation."""
@@ -203,6 +252,48 @@ class ServiceModelView(ServiceHooks, ModelView):
         # A NOT NULL column with a default became a required field; the default makes it optional.
         columns = self.datamodel.obj.__table__.columns
         return [c.name for c in columns if c.default is not None and not c.primary_key]
+
+    def refuse_edit(self, item: Any) -> Any:
+        """The edit form's GET for a record its state keeps as it is: its page with the reason
+        (an editable form would only be refused at 保存); ``None`` when it may be edited."""
+        if request.method == "POST" or self.applies("edit", item):
+            return None
+        flash(not_now(item, "修改"), "warning")
+        return redirect(url_for(f"{self.endpoint}.show", pk=item.id))
+
+    def _get_show_widget(self, pk: Any, item: Any, widgets: Any = None, actions: Any = None,
+                         show_fieldsets: Any = None) -> Any:
+        widgets = super()._get_show_widget(pk, item, widgets, actions, show_fieldsets)
+        shown = widgets["show"].template_args
+        shown["actions"] = {name: chosen for name, chosen in shown["actions"].items()
+                            if self.applies(name, item)}
+        # For a page's own buttons (e.g. 打印): whether each ruled action applies.
+        shown["allows"] = self.allowed(item)
+        return widgets
+
+    def _get_list_widget(self, filters: Any, actions: Any = None, order_column: str = "",
+                         order_direction: str = "", **kwargs: Any) -> Any:
+        order_column, order_direction = self.offered_order(order_column, order_direction)
+        widgets = super()._get_list_widget(filters, actions, order_column, order_direction,
+                                           **kwargs)
+        listed = widgets["list"].template_args
+        if self.state_rules:
+            listed["row_allows"] = self._row_allows(listed["pks"], listed["actions"])
+        return widgets
+
+    def _row_allows(self, pks: list[Any], actions: dict[str, Any]) -> dict[Any, dict[str, bool]]:
+        """Per listed record: its 修改/删除 buttons, whether a list action applies (one query)."""
+        model = self.datamodel.obj
+        rows = self.datamodel.session.scalars(
+            select(model).where(sa_inspect(model).primary_key[0].in_(pks)))
+        allows: dict[Any, dict[str, bool]] = {}
+        for item in rows:
+            allows[item.id] = {
+                "edit": self.applies("edit", item), "delete": self.applies("delete", item),
+                "actions": any(chosen.multiple and self.applies(name, item)
+                               for name, chosen in actions.items()),
+            }
+        return allows
 
     # FAB fetches an action's records without the view's base filters and trusts the action
     # name; check both first.
@@ -254,6 +345,8 @@ class ServiceModelView(ServiceHooks, ModelView):
             kept = uploads(form, self.actor.id)
             if form.validate() and self._submit(form, item, kept, self.edit_columns):
                 return None
+        elif (refusal := self.refuse_edit(item)) is not None:
+            abort(refusal)
         else:
             form = self.edit_form.refresh(obj=item)
             self.prefill_form(form, pk)

@@ -19,7 +19,7 @@ from app.services.files import stored_path
 from app.services.money import format_money as money
 from app.services.records import status_label
 from models import BidChangeAnnouncement, BidChangeFiling, Project
-from views.base import ServiceHooks, ServiceModelView, attempt
+from views.base import FILING_RULES, ServiceHooks, ServiceModelView, attempt
 
 FILING_LABELS = {
     "project": _l("项目"),
@@ -62,6 +62,7 @@ class WorkflowActionsMixin:
     """提交 and 撤回 on a record list, through the workflow adapter."""
 
     record_type: str
+    state_rules = FILING_RULES
 
     def _flow(self, items: Any, call: Any, done: str) -> Response:
         # Offered both on a record's page and, as on the old system, on the list.
@@ -113,10 +114,8 @@ class BidChangeFilingView(WorkflowActionsMixin, ServiceModelView):
     add_title = _l("增加中标结果变更备案")
     edit_title = _l("修改中标结果变更备案")
     list_columns = ["project", "change_content", "status", "created_by", "created_on"]
-    show_columns = [
-        "unit", "project", "change_content", "change_reason", "new_supplier", "new_amount",
-        "explanation_name", "status", "created_by", "created_on", "completed_on",
-    ]
+    # The content is the record partial above these (the review page's rows).
+    show_columns = ["status", "completed_on"]
     add_columns = edit_columns = [
         "project", "change_content", "change_reason", "new_supplier", "new_amount", "explanation",
     ]
@@ -143,6 +142,8 @@ class AnnouncementRules(ServiceHooks):
 
     save_command = staticmethod(bids.save_announcement)
     delete_command = staticmethod(bids.delete_announcement)
+    # A published announcement stays as published (app.services.bids).
+    state_rules = dict.fromkeys(("edit", "delete", "publish"), lambda item: not item.published)
 
 
 class BidChangeAnnouncementView(AnnouncementRules, ServiceModelView):
@@ -156,6 +157,8 @@ class BidChangeAnnouncementView(AnnouncementRules, ServiceModelView):
     list_columns = ["project", "title", "published", "published_on"]
     show_columns = ["project", "title", "content", "published", "published_on"]
     add_columns = edit_columns = ["project", "title", "content"]
+    # Not FAB's default of every column: that offers the unit (labelled "Unit") as a filter.
+    search_columns = ["project", "title", "published", "published_on"]
     base_order = ("id", "desc")
     label_columns = {"project": _l("项目"), "title": _l("公告标题"), "content": _l("公告内容"),
                      "published": _l("已发布"), "published_on": _l("发布时间")}

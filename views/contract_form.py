@@ -1,33 +1,105 @@
-"""The 合同备案 form's funding lines: one 本合同拟使用计划金额 per 用款计划 of the clerk's unit."""
+"""The 合同备案 form for the chosen plan: its 采购内容 lines, one 本合同拟使用计划金额 per 用款计划
+the plan uses, and (engineering projects) its 农民工工资专用账户, shown read-only.
+
+The plan is the posted one, the one asked for by ``?plan=`` (the form reloads on a plan choice,
+static/js/contract_form.js) or the edited contract's. Nothing of another plan is offered.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app, g, has_request_context, request, session, url_for
 from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-from sqlalchemy import select
-from wtforms import StringField
+from flask_appbuilder.urltools import Stack
+from markupsafe import Markup, escape
+from sqlalchemy import false, select
+from sqlalchemy.orm import selectinload
+from wtforms import Field, StringField
 
 from app.scope import current_operator
-from models import Contract, SpendingPlan
+from app.services import contracts
+from app.services.money import format_money
+from models import Contract, PlanFunding, PlanItem, ProcurementPlan
+from models.values import id_in_text
 
 PREFIX = "funding_"
-# Stands in the column lists where the per-用款计划 fields go.
+# Stand in the column lists where the per-用款计划 fields and the wage account go.
 FUNDINGS = "fundings"
+WAGE_ACCOUNT = "wage_account"
 
 
-def own_spending_plans() -> list[SpendingPlan]:
-    """The signed-in clerk's 用款计划, by number (none outside a request)."""
-    user = current_operator() if has_request_context() else None
-    if user is None or user.unit_id is None:
-        return []
-    return list(current_app.appbuilder.session.scalars(select(SpendingPlan).where(
-        SpendingPlan.unit_id == user.unit_id).order_by(SpendingPlan.external_no)))
+def _session() -> Any:
+    return current_app.appbuilder.session  # type: ignore[attr-defined]
 
 
-class FundingFieldsMixin:
-    """Adds a field per 用款计划 to the add and edit forms, built for each request."""
+def _plan_id_asked() -> int | None:
+    if request.method == "POST":
+        return id_in_text(request.form.get("plan", ""))
+    asked = id_in_text(request.args.get("plan", ""))
+    pk = (request.view_args or {}).get("pk")
+    if asked is None and request.endpoint and request.endpoint.endswith(".edit") and pk:
+        user = current_operator()
+        return _session().scalar(select(Contract.plan_id).where(
+            Contract.id == id_in_text(str(pk)),
+            Contract.unit_id == (user.unit_id if user else None)))
+    return asked
+
+
+def chosen_plan() -> ProcurementPlan | None:
+    """The plan the form is for, if it is one of the clerk's plans open to contracts."""
+    if not has_request_context():
+        return None
+    if "contract_plan" not in g:
+        user, pk = current_operator(), _plan_id_asked()
+        g.contract_plan = None if user is None or pk is None else \
+            _session().scalar(select(ProcurementPlan).where(
+                ProcurementPlan.id == pk, ProcurementPlan.unit_id == user.unit_id,
+                contracts.open_to_contracts())
+                .options(selectinload(ProcurementPlan.fundings)
+                         .joinedload(PlanFunding.spending_plan),
+                         selectinload(ProcurementPlan.items)
+                         .joinedload(PlanItem.catalogue_item)))
+    plan: ProcurementPlan | None = g.contract_plan
+    return plan
+
+
+def plan_lines_only() -> Any:
+    """Condition on :class:`PlanItem`: a line of the chosen plan (none before a plan is chosen)."""
+    plan = chosen_plan()
+    return false() if plan is None else PlanItem.plan_id == plan.id
+
+
+class WageAccountWidget:
+    """The chosen engineering project's 农民工工资专用账户, read-only (or where to register it)."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        plan = chosen_plan()
+        account = contracts.migrant_account_of(_session(),
+                                               plan.id if plan else None)
+        if account is None:
+            link = url_for("MigrantAccountView.add")
+            return Markup('<p class="form-control-static text-danger" id="wage_account">'
+                          '该工程项目尚未登记农民工工资专用账户，请先<a href="{}">登记</a>。'
+                          '</p>').format(link)
+        lines = (f"户名：{account.account_name}", f"账号：{account.account_no}",
+                 f"开户行：{account.bank_name}", f"施工总承包单位：{account.contractor.name}")
+        return Markup('<p class="form-control-static" id="wage_account">{}</p>').format(
+            Markup("<br>").join(escape(line) for line in lines))
+
+
+class WageAccountField(Field):
+    """Shown, never posted: the account belongs to the project, not to the contract."""
+
+    widget = WageAccountWidget()
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+
+
+class PlanFormMixin:
+    """The add and edit forms of the chosen plan, built for each request."""
 
     add_columns: list[str]
     edit_columns: list[str]
@@ -36,21 +108,38 @@ class FundingFieldsMixin:
     _edit_form: Any = None
 
     @staticmethod
-    def _with_fundings(base: Any) -> Any:
+    def _for_plan(base: Any) -> Any:
         if base is None:  # FAB asks before it builds the form
             return None
-        fields = {
-            f"{PREFIX}{plan.id}": StringField(
-                f"本合同拟使用计划金额（元）：{plan.external_no} {plan.name}",
-                description="只填写本合同使用的用款计划；累计不可大于该项目申请使用计划金额。",
+        plan = chosen_plan()
+        fields: dict[str, Any] = {
+            f"{PREFIX}{funding.spending_plan_id}": StringField(
+                f"本合同拟使用计划金额（元）：{funding.spending_plan.external_no} "
+                f"{funding.spending_plan.name}",
+                description=f"该项目申请使用{format_money(funding.amount)}；累计不可大于申请使用"
+                            "计划金额。",
                 widget=BS3TextFieldWidget())
-            for plan in own_spending_plans()
+            for funding in (plan.fundings if plan is not None else [])
         }
-        return type(base.__name__, (base,), fields) if fields else base
+
+        class ForPlan(base):
+            @classmethod
+            def refresh(cls, obj: Any = None) -> Any:
+                form = super().refresh(obj)
+                # The project is chosen, never preselected: the form follows the choice.
+                form.plan.allow_blank, form.plan.blank_text = True, "请选择采购项目"
+                if request.method == "GET" and plan is not None:
+                    form.plan.data = plan  # asked for by ?plan=, or the edited contract's
+                return form
+
+        for name, unbound in fields.items():
+            setattr(ForPlan, name, unbound)
+        ForPlan.__name__ = base.__name__
+        return ForPlan
 
     @property
     def add_form(self) -> Any:
-        return self._with_fundings(self._add_form)
+        return self._for_plan(self._add_form)
 
     @add_form.setter
     def add_form(self, form: Any) -> None:
@@ -58,7 +147,7 @@ class FundingFieldsMixin:
 
     @property
     def edit_form(self) -> Any:
-        return self._with_fundings(self._edit_form)
+        return self._for_plan(self._edit_form)
 
     @edit_form.setter
     def edit_form(self, form: Any) -> None:
@@ -68,7 +157,10 @@ class FundingFieldsMixin:
     def _columns(columns: list[str], form: Any) -> list[str]:
         names = [field.name for field in form if field.name.startswith(PREFIX)]
         at = columns.index(FUNDINGS)
-        return [*columns[:at], *names, *columns[at + 1:]]
+        shown = [*columns[:at], *names, *columns[at + 1:]]
+        plan = chosen_plan()
+        engineering = plan is not None and plan.is_engineering
+        return shown if engineering else [c for c in shown if c != WAGE_ACCOUNT]
 
     def _get_add_widget(self, form: Any, exclude_cols: Any = None, widgets: Any = None) -> Any:
         widgets = widgets or {}
@@ -83,6 +175,17 @@ class FundingFieldsMixin:
             form=form, include_cols=self._columns(self.edit_columns, form),
             exclude_cols=exclude_cols or [], fieldsets=None)
         return widgets
+
+    def update_redirect(self) -> None:
+        """The form reloaded for another plan replaces its entry in FAB's back history, so
+        that 保存 still returns to the list."""
+        history = Stack(session.get("page_history", []))
+        top = history.pop()
+        if top is not None and ("plan" not in request.args
+                                or urlsplit(top).path != request.path):
+            history.push(top)
+        history.push(request.url)
+        session["page_history"] = history.to_json()
 
     @staticmethod
     def posted_fundings() -> dict[int, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort
-from flask_appbuilder import BaseView, expose, has_access
+from flask import Response
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.actions import action
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from sqlalchemy.orm import Session, contains_eager, joinedload
 
-from app.scope import UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE, current_operator, own_unit_choices
 from app.services import contracts
 from app.services.money import format_money as money
 from app.services.records import status_label
@@ -21,7 +21,13 @@ from models import Contract, MigrantAccount, PlanItem, ProcurementPlan, Supplier
 from views.base import ServiceHooks, ServiceModelView
 from views.bids import WorkflowActionsMixin
 from views.changes import COMPLETED_PLANS
-from views.contract_form import FUNDINGS, FundingFieldsMixin
+from views.contract_form import (
+    FUNDINGS,
+    WAGE_ACCOUNT,
+    PlanFormMixin,
+    WageAccountField,
+    plan_lines_only,
+)
 from workflow import Status
 
 SUPPLIER_LABELS = {
@@ -51,8 +57,13 @@ class SupplierView(ServiceModelView):
     save_command = staticmethod(contracts.save_supplier)
 
 
+# Offered as a contract's project: completed, its procurement not failed.
+CONTRACT_PLANS = own_unit_choices(ProcurementPlan, contracts.open_to_contracts(),
+                                  label="本单位可备案合同的项目")
+
+
 class FilterOwnPlanItems(BaseFilter):
-    """采购内容 lines of the unit's completed plans (a line has no unit of its own)."""
+    """采购内容 lines of the chosen plan of the unit (a line has no unit of its own)."""
 
     name = "本单位备案明细"
 
@@ -62,6 +73,7 @@ class FilterOwnPlanItems(BaseFilter):
         return query.join(PlanItem.plan).filter(
             ProcurementPlan.unit_id == (user.unit_id if user else None),
             ProcurementPlan.status == Status.completed,
+            plan_lines_only(),
         ).options(contains_eager(PlanItem.plan), joinedload(PlanItem.catalogue_item))
 
 
@@ -92,7 +104,7 @@ class ContractRules(ServiceHooks):
     file_fields = ("contract_file",)
 
 
-class ContractView(ContractRules, FundingFieldsMixin, WorkflowActionsMixin, ServiceModelView):
+class ContractView(ContractRules, PlanFormMixin, WorkflowActionsMixin, ServiceModelView):
     """合同备案: 新增 → 保存 → 备案及公告 (publishes the announcement and starts the review)."""
 
     record_type = contracts.RECORD
@@ -102,11 +114,11 @@ class ContractView(ContractRules, FundingFieldsMixin, WorkflowActionsMixin, Serv
     add_title = _l("新增合同备案")
     edit_title = _l("修改合同备案")
     list_columns = ["code", "name", "supplier", "amount", "status", "announced_on"]
-    show_columns = ["plan", "code", "name", "supplier", "amount", "signed_on",
-                    "total_contracts", "total_amount", "file_name", "status", "announced_on"]
+    # The content is the record partial above these (the review page's rows and tables).
+    show_columns = ["status"]
     add_columns = edit_columns = [
-        "plan", "items", "code", "name", "supplier", "amount", "signed_on", "total_contracts",
-        "total_amount", FUNDINGS, "contract_file",
+        "plan", WAGE_ACCOUNT, "items", "code", "name", "supplier", "amount", "signed_on",
+        "total_contracts", "total_amount", FUNDINGS, "contract_file",
     ]
     search_columns = ["code", "name", "supplier"]
     base_order = ("created_on", "desc")
@@ -119,17 +131,23 @@ class ContractView(ContractRules, FundingFieldsMixin, WorkflowActionsMixin, Serv
     }
     add_form_extra_fields = edit_form_extra_fields = {
         "contract_file": FileField(_l("签订的合同文本"), description=_l("PDF、JPG 或 PNG 文件。")),
+        WAGE_ACCOUNT: WageAccountField(_l("农民工工资专用账户"),
+                                       description=_l("工程类项目的账户，在“农民工工资专用账户”登记。")),
     }
+    description_columns = {"plan": _l("选择采购项目后，下方只列出该项目的备案明细和用款计划。"),
+                           "items": _l("该采购项目的采购内容。")}
     add_form_query_rel_fields = edit_form_query_rel_fields = {
-        "plan": COMPLETED_PLANS,
+        "plan": CONTRACT_PLANS,
         "items": [["id", FilterOwnPlanItems, None]],
     }
-    formatters_columns = {"status": status_label, "amount": money}
+    formatters_columns = {"status": status_label, "amount": money, "total_amount": money}
     show_template = "workflow/record_show.html"
+    add_template = "contracts/add.html"
+    edit_template = "contracts/edit.html"
 
     def save(self, session: Session, actor: Any, data: dict[str, Any],
              item: Contract | None) -> Contract:
-        # The 本合同拟使用计划金额 fields are built per request (FundingFieldsMixin).
+        # The 本合同拟使用计划金额 fields are built per request (PlanFormMixin).
         return super().save(session, actor, {**data, "fundings": self.posted_fundings()}, item)
 
     @action("submit", _l("备案及公告"), _l("确定备案并发布合同公告吗？"), "fa-bullhorn")
@@ -141,27 +159,3 @@ class ContractView(ContractRules, FundingFieldsMixin, WorkflowActionsMixin, Serv
     def download(self, pk: int) -> Response:
         """The signed contract, for the unit and its reviewers."""
         return self.send_record_file(Contract, pk, "file")
-
-
-class PublicContractView(BaseView):
-    """合同公告: public pages, no sign-in; announcement fields only, never internal data."""
-
-    route_base = "/public/contracts"
-    default_view = "index"
-
-    @expose("/")
-    def index(self) -> str:
-        session = self.appbuilder.session
-        # The list shows each contract's unit and supplier: loaded with the page.
-        query = contracts.announced(session).options(joinedload(Contract.unit),
-                                                     joinedload(Contract.supplier))
-        rows = list(session.scalars(query.limit(200)))
-        return self.render_template("contracts/public_list.html", rows=rows, money=money)
-
-    @expose("/<int:pk>")
-    def show(self, pk: int) -> str:
-        contract = self.appbuilder.session.get(Contract, pk)
-        if contract is None or contract.announced_on is None:
-            abort(404)
-        return self.render_template("contracts/public_show.html", contract=contract,
-                                    money=money)

@@ -1,4 +1,4 @@
-"""REST for 合同管理, 支付管理, 采购方式变更 and 用款计划调减 (JWT, scoped like the pages)."""
+"""REST for 合同管理, 支付管理, 采购失败方式变更 and 用款计划调减 (JWT, scoped like the pages)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ class ContractApi(ContractRules, WorkflowRecordApi):
 
 
 class MethodChangeApi(MethodChangeRules, WorkflowRecordApi):
-    """采购方式失败变更: create and change drafts (file part ``attachment``), submit, history."""
+    """采购失败方式变更: create and change drafts (file part ``attachment``), submit, history."""
 
     resource_name = "method_change"
     record_type = changes.METHOD_CHANGE
@@ -96,7 +96,8 @@ class MethodChangeApi(MethodChangeRules, WorkflowRecordApi):
     body_schema = MethodChangeBodySchema
     partial_put = False
     list_columns = show_columns = ["id", "plan.plan_number", "old_method", "new_method",
-                                   "reason", "status", "created_on", "completed_on"]
+                                   "reason", "old_plan_number", "new_plan_number", "status",
+                                   "created_on", "completed_on"]
     list_title = show_title = _l("采购失败方式变更")
     openapi_spec_tag = "采购失败方式变更"
 
@@ -125,8 +126,12 @@ class PaymentApi(PaymentRules, ServiceRestApi):
     base_permissions = ["can_get", "can_post", "can_put", "can_send"]
     list_columns = show_columns = [
         "id", "application_no", "contract.code", "spending_plan.external_no", "amount",
-        "pay_to_migrant", "payee_name", "payee_account", "payee_bank", "status", "sent_on",
+        "pay_to_migrant", "payee_name", "payee_account", "payee_bank", "status",
+        "delivery_state", "sent_on",
     ]
+    # delivery_state reads outbox_status: selected with the row, not one query per row.
+    list_select_columns = show_select_columns = [
+        *(c for c in list_columns if c != "delivery_state"), "outbox_status"]
     body_schema = PaymentBody
     list_title = show_title = _l("资金支付申请")
     openapi_spec_tag = "资金支付申请"
@@ -149,4 +154,5 @@ class PaymentApi(PaymentRules, ServiceRestApi):
         return self.run(
             lambda session: payments.send_payment(session, item, self.actor),
             lambda _: self.response(200, result={"application_no": item.application_no,
-                                                 "status": item.status}))
+                                                 "status": item.status,
+                                                 "delivery_state": item.delivery_state}))

@@ -17,7 +17,7 @@ from app.services import intentions
 from app.services.money import format_money as money
 from app.services.records import status_label
 from models import Intention, IntentionStatus
-from views.base import ServiceModelView, act_on_chosen, attempt
+from views.base import ServiceModelView, act_on_chosen, attempt, in_states
 from views.rest import ServiceRestApi
 
 LABELS = {
@@ -77,6 +77,12 @@ class IntentionView(ServiceModelView):
 
     save_command = staticmethod(intentions.save_intention)
     delete_command = staticmethod(intentions.delete_intention)
+    # 修改/删除 unless the service's LOCKED names the status; 公开 a draft, 撤回 a published one.
+    state_rules = {
+        **dict.fromkeys(("edit", "delete"), lambda item: item.status not in intentions.LOCKED),
+        "publish": in_states(IntentionStatus.draft),
+        "retract": in_states(IntentionStatus.published),
+    }
 
     @action("publish", _l("公开"), _l("确定公开所选采购意向吗？公开后不能修改，只能撤回。"),
             "fa-bullhorn")
@@ -123,7 +129,7 @@ class IntentionApi(ServiceRestApi):
     openapi_spec_tag = "采购意向"
     datamodel = SQLAInterface(Intention)
     base_filters = UNIT_SCOPE
-    include_route_methods = {"get", "get_list", "info"}
+    include_route_methods = {"get", "get_list", "info", "export"}
     base_permissions = ["can_get", "can_info"]
     list_columns = show_columns = [
         "id", "unit.name", "project_name", "demand_summary", "budget_amount", "expected_month",

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from app.services import notifications
 from app.transaction import unit_of_work
 from models import Notification
+from views.tasks import record_url
 
 PAGE_SIZE = 50
 BADGE_LIMIT = 100
@@ -65,11 +66,16 @@ class MessageCenterView(BaseView):
         if message is None:
             abort(404)
         task_id = notifications.task_of(message.link)
+        record = notifications.record_of(message.link)
         if task_id is not None:
-            return redirect(url_for("TaskView.review", pk=task_id))
-        # Messages written before targets: a path of this site.
-        local = message.link.startswith("/") and not message.link.startswith("//")
-        return redirect(message.link if local else url_for("MessageCenterView.index"))
+            target = url_for("TaskView.review", pk=task_id)
+        elif record is not None:
+            target = record_url(*record) or url_for("MessageCenterView.index")
+        elif message.link.startswith("/") and not message.link.startswith("//"):
+            target = message.link  # messages written before targets: a path of this site
+        else:
+            target = url_for("MessageCenterView.index")
+        return redirect(target)
 
     @expose("/read-all", methods=["POST"])
     def read_all(self) -> Response:

@@ -167,6 +167,7 @@ class AdminOperatorView(OperatorViewBase):
     search_columns = ["username", "first_name", "phone", "unit", "post", "active"]
     description_columns = {"username": _l("留空则按“单位编码+三位序号”自动生成。")}
     optional_columns = ["username"]
+    required_choices = ["post"]
 
 
 API_COLUMNS = [

@@ -112,9 +112,10 @@ class PostView(ServiceModelView):
     datamodel = SQLAInterface(Post)
     base_permissions = ["can_list", "can_show"]
     list_title = show_title = _l("岗位")
-    list_columns = ["name", "code", "unit_kind_label"]
+    # The code (clerk, internal_reviewer) is for workflows.yaml, not for people: not shown.
+    list_columns = ["name", "unit_kind_label"]
     show_columns = list_columns
-    search_columns = ["name", "code"]
+    search_columns = ["name"]
     base_order = ("sort_order", "asc")
     label_columns = {
         "name": _l("岗位名称"),

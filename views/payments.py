@@ -18,14 +18,10 @@ from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
 from app.services.money import format_money as money
 from models import Contract, OutboxMessage, PaymentApplication, PaymentStatus, SpendingPlan
-from views.base import ServiceHooks, ServiceModelView, attempt
+from models.payments import OUTBOX_LABELS
+from views.base import ServiceHooks, ServiceModelView, attempt, in_states
 from views.rest import ChineseApiErrors
 from workflow import Status
-
-STATUS: dict[str, str] = {
-    PaymentStatus.draft: "草稿", PaymentStatus.sent: "已发送预算执行系统",
-    PaymentStatus.paid: "已支付", PaymentStatus.returned: "已退回",
-}
 
 
 class PaymentRules(ServiceHooks):
@@ -33,6 +29,12 @@ class PaymentRules(ServiceHooks):
 
     save_command = staticmethod(payments.save_payment)
     delete_command = staticmethod(payments.delete_payment)
+    # A draft is changed, deleted or sent (app.services.payments); the 支付申请表 is printed
+    # once it was sent.
+    state_rules = {
+        **dict.fromkeys(("edit", "delete", "send"), in_states(PaymentStatus.draft)),
+        "print": lambda item: item.status != PaymentStatus.draft,
+    }
 
 
 class PaymentView(PaymentRules, ServiceModelView):
@@ -43,9 +45,11 @@ class PaymentView(PaymentRules, ServiceModelView):
     list_title = show_title = _l("资金支付申请")
     add_title = _l("提交支付")
     edit_title = _l("修改支付申请")
-    list_columns = ["application_no", "contract", "amount", "pay_to_migrant", "status", "sent_on"]
+    # 状态 is the delivery state (待发送 / 已送达 / 已支付 / 已退回), not the stored status.
+    list_columns = ["application_no", "contract", "amount", "pay_to_migrant", "delivery_state",
+                    "sent_on"]
     show_columns = ["application_no", "contract", "spending_plan", "amount", "pay_to_migrant",
-                    "payee_name", "payee_account", "payee_bank", "status", "sent_on"]
+                    "payee_name", "payee_account", "payee_bank", "delivery_state", "sent_on"]
     add_columns = edit_columns = ["contract", "spending_plan", "amount", "pay_to_migrant"]
     search_columns = ["application_no", "contract"]
     base_order = ("created_on", "desc")
@@ -54,7 +58,7 @@ class PaymentView(PaymentRules, ServiceModelView):
         "spending_plan": _l("用款计划"),
         "amount": _l("本次申请支付金额（元）"), "pay_to_migrant": _l("是否支付农民工账户"),
         "payee_name": _l("收款户名"), "payee_account": _l("收款账号"), "payee_bank": _l("开户银行"),
-        "status": _l("状态"), "sent_on": _l("申请时间"),
+        "delivery_state": _l("状态"), "sent_on": _l("申请时间"),
     }
     description_columns = {
         "pay_to_migrant": _l(
@@ -66,7 +70,7 @@ class PaymentView(PaymentRules, ServiceModelView):
             label="本单位已备案合同"),
         "spending_plan": own_unit_choices(SpendingPlan, label="本单位用款计划"),
     }
-    formatters_columns = {"amount": money, "status": lambda s: STATUS.get(s, s)}
+    formatters_columns = {"amount": money}
     show_template = "payments/show.html"
 
     @action("send", _l("支付申请"), _l("确定发送到预算执行系统吗？"), "fa-paper-plane",
@@ -76,18 +80,20 @@ class PaymentView(PaymentRules, ServiceModelView):
         if refused:
             flash(refused.message, "danger")
         else:
-            flash(f"支付申请{item.application_no}已发送预算执行系统。", "success")
+            flash(f"支付申请{item.application_no}已提交，状态：{item.delivery_state}。", "success")
         return redirect(url_for(".show", pk=item.id))
 
     @expose("/print/<int:pk>")
     @has_access
-    def print_form(self, pk: int) -> str:
+    def print_form(self, pk: int) -> Any:
         """支付申请表: a print layout with the paying account and the amounts."""
         item = self.datamodel.get(pk, self._base_filters)
         if item is None:
             abort(404)
-        return self.render_template("payments/print.html", item=item, money=money,
-                                    status=STATUS.get(item.status, item.status))
+        if not self.applies("print", item):
+            flash("支付申请尚未发送，不能打印支付申请表。", "warning")
+            return redirect(url_for(".show", pk=item.id))
+        return self.render_template("payments/print.html", item=item, money=money)
 
 
 class OutboxView(ServiceModelView):
@@ -106,8 +112,8 @@ class OutboxView(ServiceModelView):
         "next_attempt_on": _l("下次发送时间"), "last_error": _l("最近错误"), "payload": _l("内容"),
         "created_on": _l("创建时间"), "delivered_on": _l("送达时间"),
     }
-    formatters_columns = {"status": lambda s: {"pending": "待发送", "delivered": "已送达",
-                                               "failed": "发送失败"}.get(s, s)}
+    choice_columns = {"status": OUTBOX_LABELS}
+    formatters_columns = {"status": lambda s: OUTBOX_LABELS.get(s, s)}
 
 
 def _json_numbers_as_decimal() -> dict[str, Any]:

@@ -6,13 +6,12 @@ from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_appbuilder import expose, has_access
-from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.scope import OWN_UNIT_CHOICE, UNIT_SCOPE, current_operator
+from app.scope import UNIT_SCOPE, current_operator
 from app.services import files, plans
 from app.services import workflow as flow
 from app.services.errors import ServiceError
@@ -33,8 +32,7 @@ from models import (
 from views.base import ServiceModelView, attempt
 from views.bids import WorkflowActionsMixin
 from views.forms import Uploads, file_input, kept_uploads
-from workflow import Status
-from workflow.engine import STATUS_LABELS
+from views.review_scope import REVIEW_SCOPE, REVIEW_UNIT_CHOICE
 
 PLAN_LABELS = {
     "plan_number": _l("政府采购计划编号"), "project_name": _l("项目名称"),
@@ -89,8 +87,8 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
     list_title = show_title = _l("采购计划备案")
     list_columns = ["plan_number", "project_name", "fund_source", "total_amount", "status",
                     "created_on"]
-    show_columns = ["unit", "plan_number", "project_name", "fund_source", "total_amount",
-                    "status", "created_on", "completed_on"]
+    # The content is the record partial above these (the review page's rows and tables).
+    show_columns = ["status", "completed_on"]
     search_columns = ["plan_number", "project_name", "created_on"]
     base_order = ("created_on", "desc")
     label_columns = PLAN_LABELS
@@ -114,7 +112,8 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
             works=(Category.works, Category.services), money=money,
             spending=[(s, derived[s.id]) for s in spending],
             zhengzhou=actor.unit.region.code == plans.LINKED_REGION,
-            intentions=linkable_intentions(session, actor.unit_id, business_today()),
+            intentions=linkable_intentions(session, actor.unit_id, business_today(),
+                                           plan.id if plan is not None else None),
         )
 
     def _save(self, plan: ProcurementPlan | None) -> Response | Uploads:
@@ -164,7 +163,7 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         plan = self.datamodel.get(pk, self._base_filters)
         if plan is None:
             abort(404)
-        refusal = self._refuse_non_clerks()
+        refusal = self._refuse_non_clerks() or self.refuse_edit(plan)
         if refusal is not None:
             return refusal
         outcome = self._save(plan) if request.method == "POST" else None
@@ -181,25 +180,15 @@ class ProcurementPlanView(WorkflowActionsMixin, ServiceModelView):
         return self.send_record_file(ProcurementPlan, pk, kind)
 
 
-class FilterStatusLabel(BaseFilter):
-    """状态 typed as people say it (已完成, 审核中…) or as its code."""
-
-    name = "为"
-
-    def apply(self, query: Any, value: Any) -> Any:
-        text = str(value or "").strip()
-        codes = [s.value for s in Status if text in (s.value, STATUS_LABELS[s])]
-        return query.filter(ProcurementPlan.status.in_(codes or [text]))
-
-
 class PlanQueryView(ServiceModelView):
     """计划查询: filter the unit's plans by status, unit, date, method and number."""
 
     datamodel = SQLAInterface(ProcurementPlan)
-    base_filters = UNIT_SCOPE
+    # The clerk's own unit; a reviewer's post also the units it reviews (views.review_scope).
+    base_filters = REVIEW_SCOPE
     base_permissions = ["can_list", "can_show"]
     list_title = show_title = _l("计划查询")
-    list_columns = ["plan_number", "unit", "project_name", "total_amount", "status",
+    list_columns = ["plan_number", "unit", "project_name", "method", "total_amount", "status",
                     "created_on", "completed_on"]
     show_columns = ProcurementPlanView.show_columns
     search_columns = ["plan_number", "project_name", "unit", "status", "method", "fund_source",
@@ -207,13 +196,9 @@ class PlanQueryView(ServiceModelView):
     base_order = ("created_on", "desc")
     label_columns = {**PLAN_LABELS, "method": _l("采购方式")}
     formatters_columns = {"status": status_label, "total_amount": money}
-    search_form_query_rel_fields = {"unit": OWN_UNIT_CHOICE}
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        # Only the Chinese-aware filter for 状态: FAB's text filters would need the codes.
-        chinese = [FilterStatusLabel("status", self.datamodel)]
-        self._filters._search_filters["status"] = self._filters._all_filters["status"] = chinese
+    search_form_query_rel_fields = {"unit": REVIEW_UNIT_CHOICE}
+    record_type = plans.RECORD  # its 查看 shows the plan as 采购计划备案 does
+    show_template = "workflow/record_show.html"
 
 
 class CatalogueItemView(ServiceModelView):

@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Response, abort, current_app, flash, g, redirect, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder.fields import QuerySelectField
+from flask_appbuilder.fieldwidgets import BS3TextFieldWidget, Select2Widget
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
@@ -14,6 +16,7 @@ from markupsafe import Markup
 from sqlalchemy import false, select
 from wtforms import PasswordField, SelectField, StringField
 
+from app.extensions import db
 from app.passwords import POLICY_TEXT
 from app.ratelimit import client
 from app.scope import current_operator, is_sys_admin
@@ -112,9 +115,36 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
     list_title = show_title = _l("采购人注册信息")
     edit_title = _l("修改注册信息")
     list_columns = ["unit", "credit_code", "admin", "status", "created_on", "id"]
-    show_columns = ["unit", "credit_code", "address", "phone", "admin", "status", "created_on",
-                    "completed_on"]
-    edit_columns = ["credit_code", "address", "phone"]
+    export_columns = list_columns[:-1]  # 操作 is the review button
+    # The content is the record partial above these (the review page's rows).
+    show_columns = ["status", "completed_on"]
+    # A returned registration is corrected in everything 采购人注册 took (the password aside).
+    edit_columns = ["unit_name", "unit_code", "region", "parent", "credit_code", "address",
+                    "phone", "admin_name", "admin_phone"]
+    edit_form_extra_fields = {
+        "unit_name": StringField(_l("单位名称"), validators=[_required("单位名称")],
+                                 widget=BS3TextFieldWidget()),
+        "unit_code": StringField(_l("预算单位编码"), validators=[_required("预算单位编码")],
+                                 widget=BS3TextFieldWidget(),
+                                 description=_l("字母、数字、下划线或连字符，2至32位。")),
+        "region": QuerySelectField(
+            _l("所属区划"), validators=[_required("所属区划")], widget=Select2Widget(),
+            query_func=lambda: db.session.scalars(
+                select(Region).order_by(Region.sort_order)).all(),
+            get_pk_func=lambda region: region.id, get_label="name",
+            allow_blank=True, blank_text="请选择"),
+        "parent": QuerySelectField(
+            _l("上级单位（一级预算单位）"), widget=Select2Widget(),
+            query_func=lambda: registration.first_level_units(db.session()),
+            get_pk_func=lambda unit: unit.id,
+            get_label=lambda unit: f"{unit.region.name} · {unit.name}",
+            allow_blank=True, blank_text="（无，本单位为一级预算单位）",
+            description=_l("二级预算单位须选择本区划已注册的一级预算单位；一级预算单位不选。")),
+        "admin_name": StringField(_l("管理员姓名"), validators=[_required("管理员姓名")],
+                                  widget=BS3TextFieldWidget()),
+        "admin_phone": StringField(_l("管理员手机"), validators=[_required("管理员手机")],
+                                   widget=BS3TextFieldWidget()),
+    }
     search_columns = ["credit_code", "status"]
     order_columns = ["credit_code", "status", "created_on"]
     base_order = ("created_on", "desc")
@@ -122,6 +152,9 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
         "unit": _l("采购人名称"), "credit_code": _l("统一社会信用代码"), "address": _l("单位地址"),
         "phone": _l("单位电话"), "admin": _l("管理员"), "status": _l("状态"),
         "created_on": _l("注册时间"), "completed_on": _l("审核通过时间"), "id": _l("操作"),
+        "unit_name": _l("单位名称"), "unit_code": _l("预算单位编码"), "region": _l("所属区划"),
+        "parent": _l("上级单位（一级预算单位）"), "admin_name": _l("管理员姓名"),
+        "admin_phone": _l("管理员手机"),
     }
     formatters_columns = {"status": status_label}
     show_template = "workflow/record_show.html"
@@ -144,6 +177,13 @@ class UnitRegistrationView(WorkflowActionsMixin, ServiceModelView):
         return Markup('<a class="btn btn-xs btn-primary" href="{}">审核</a>').format(url)
 
     save_command = staticmethod(registration.save_registration)
+
+    def prefill_form(self, form: Any, pk: Any) -> None:
+        """The unit and its administrator as registered, for the correction."""
+        item = self.datamodel.get(pk, self._base_filters)
+        form.unit_name.data, form.unit_code.data = item.unit.name, item.unit.code
+        form.region.data, form.parent.data = item.unit.region, item.unit.parent
+        form.admin_name.data, form.admin_phone.data = item.admin.first_name, item.admin.phone
 
     @expose("/review/<int:pk>")
     @has_access

@@ -18,6 +18,8 @@ from app.services.errors import ServiceError, ValidationFailed
 from app.transaction import unit_of_work
 from views.api_messages import chinese, first_error, names_no_field
 from views.base import ServiceHooks
+from views.export import ExportApi
+from views.filters import chinese_operations
 from views.labels import chinese_labels
 
 T = TypeVar("T")
@@ -127,7 +129,7 @@ def _input_error() -> tuple[int, str, str | None] | None:
     return client_error(exc) if exc is not None else None
 
 
-class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
+class ServiceRestApi(ExportApi, ChineseApiErrors, ServiceHooks, ModelRestApi):
     """A REST resource whose writes take an explicit body schema and call :meth:`save`.
 
     ``body_schema`` lists plain values and ids (a reference as ``<name>_id``, which may keep
@@ -155,6 +157,15 @@ class ServiceRestApi(ChineseApiErrors, ServiceHooks, ModelRestApi):
             self.edit_model_schema = change()
         super().__init__()
         self.label_columns = chinese_labels(self.datamodel.obj, self.label_columns)
+        for column in self.search_columns:  # _info names the operations as the pages do
+            chinese_operations(self._filters, self.datamodel, column, lists=True)
+
+    def pre_get(self, data: dict[str, Any]) -> None:
+        """A record's answer says which of its ruled actions apply now (``allowed``: 修改 is
+        ``edit``, 删除 ``delete``, 提交 ``submit`` …), as its page offers them."""
+        item = self.datamodel.get(data["id"], self._base_filters) if self.state_rules else None
+        if item is not None:
+            data["allowed"] = self.allowed(item)
 
     def _get_fields_info(self, cols: list[str], model_schema: Schema, filter_rel_fields: Any,
                          **kwargs: Any) -> list[dict[str, Any]]:

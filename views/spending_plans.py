@@ -174,7 +174,7 @@ class SpendingPlanApi(ServiceRestApi):
                           plan_amount: {type: string}
           responses:
             200:
-              description: 新增、更新、未变的条数
+              description: 新增、更新、未变的条数；kept 列出保留了调减后计划金额的行（第N行：…）
             403:
               description: 只有系统管理员可以导入
             422:

@@ -1,4 +1,4 @@
-"""待办任务, 已办任务, the review page (进入审批) and the flowcharts of the chains."""
+"""待办任务, 已办任务, the review page (进入审批) and the content, history and chart of a record."""
 
 from __future__ import annotations
 
@@ -6,38 +6,46 @@ import inspect
 from typing import Any
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_appbuilder import BaseView, expose, has_access
+from flask_appbuilder import BaseView, expose, has_access, permission_name
 from markupsafe import Markup
-from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy import select
 
 from app.scope import current_operator
+from app.services import workbench
 from app.services import workflow as flow
 from app.services.base import page_number, paginate
 from app.services.definitions import pinned_workflow, task_step
 from app.services.errors import Conflict, ServiceError
 from app.services.reminders import age_in_working_days
-from app.services.workflow_registry import registry
+from app.services.workflow_registry import Summary, registry
 from app.timezone import utcnow
 from models import Post, TaskStatus, WorkflowInstance, WorkflowTask
 from views.base import attempt
-from workflow import Decision, Status
+from workflow import Decision, Status, Workflow
 from workflow.graph import END, START, to_svg
+from workflow.paths import applicability
 
 PAGE_SIZE = 50
 
 
-def task_rows(session: Any, tasks: list[WorkflowTask]) -> list[dict[str, Any]]:
-    """A task list's rows: business type, unit, step, arrival, age in working days, deadline."""
+def task_rows(session: Any, tasks: list[WorkflowTask], done: bool = False
+              ) -> list[dict[str, Any]]:
+    """A task list's rows: business type, what tells the record apart (项目名称, number,
+    amount), unit, step, arrival, age in working days, deadline; for 已办任务 the result and
+    opinion of the reviewer's act."""
     records = registry().records
     now = utcnow()
+    told = workbench.summaries(session, [task.instance for task in tasks])
+    acts = workbench.handled(session, tasks) if done else {}
     return [{
         "task": task,
         "kind": records[task.instance.record_type].label,
+        "summary": told.get(task.instance_id, Summary("—")),
         "unit": task.instance.unit.name,
         "age": age_in_working_days(task, now),
         "overdue": task.escalated_on is not None or (task.due_on is not None
                                                      and task.due_on <= now),
+        "act": acts.get(task.id),
     } for task in tasks]
 
 
@@ -67,19 +75,61 @@ def attachment_links(record_type: str, record: Any) -> list[tuple[str, str]]:
             for label, kind in registry().records[record_type].attachments(record)]
 
 
-def record_panel(instance: WorkflowInstance | None,
-                 attachments: list[tuple[str, str]] | None = None) -> Markup:
-    """Attachments, history and flowchart of a record, for its show and review pages."""
-    if instance is None and not attachments:
-        return Markup("")
-    workflow = pinned_workflow(instance) if instance else None
+def filing_view(record_type: str, permission: str = "can_show") -> Any:
+    """The first view filing ``record_type`` on which the user holds ``permission``."""
+    appbuilder = current_app.appbuilder
+    return next((view for view in appbuilder.baseviews
+                 if getattr(view, "record_type", None) == record_type
+                 and appbuilder.sm.has_access(permission, view.class_permission_name)), None)
+
+
+def record_url(record_type: str, pk: int) -> str | None:
+    """The show page of a record in a view filing its type that the user may open."""
+    view = filing_view(record_type)
+    return url_for(f"{view.endpoint}.show", pk=pk) if view is not None else None
+
+
+def record_detail(record_type: str, record: Any) -> Markup:
+    """A record's content (fields, line tables, attachments): one partial for show and review."""
+    kind = registry().records[record_type]
     return Markup(render_template(
-        "workflow/panel.html",
-        attachments=attachments or [],
+        "workflow/record_detail.html", rows=kind.describe(record), tables=kind.tables(record),
+        attachments=attachment_links(record_type, record)))
+
+
+def record_chart(record_type: str, record: Any, instance: WorkflowInstance | None
+                 ) -> tuple[Workflow, Markup]:
+    """The chain of a record drawn for its own facts: only the steps its path goes through.
+
+    A submitted record's chain is the version it was pinned to; a draft's is today's.
+    """
+    workflow = (pinned_workflow(instance) if instance
+                else registry().loaded().for_record(record_type)[1])
+    facts = registry().records[record_type].values(record)
+    applies = applicability(workflow, facts, instance.step if instance else None)
+    current = chart_position(instance) if instance else START
+    return workflow, Markup(to_svg(workflow, current, post_labels(), applies))
+
+
+def record_panel(record_type: str, record: Any, instance: WorkflowInstance | None) -> Markup:
+    """History and flowchart of a record, for its show and review pages."""
+    workflow, svg = record_chart(record_type, record, instance)
+    return Markup(render_template(
+        "workflow/panel.html", instance=instance, workflow=workflow, svg=svg,
         history=flow.history(current_app.appbuilder.session, instance) if instance else [],
-        svg=Markup(to_svg(workflow, chart_position(instance), post_labels())) if instance else "",
-        workflow=workflow,
     ))
+
+
+def shown_record(pk: Any) -> tuple[str, Any] | None:
+    """The record type and record of the show page being rendered, if it has a chain."""
+    view = next((v for v in current_app.appbuilder.baseviews
+                 if v.__class__.__name__ == request.blueprint), None)
+    record_type = getattr(view, "record_type", None)
+    if record_type is None:
+        return None
+    kind = registry().records[record_type]
+    # The show view has found the record within the viewer's scope before rendering.
+    return record_type, current_app.appbuilder.session.get(kind.model, int(pk))
 
 
 def chart_position(instance: WorkflowInstance) -> str:
@@ -114,7 +164,28 @@ class TaskView(BaseView):
             number = 1
         page = paginate(session, query(session, actor), number, PAGE_SIZE)
         return self.render_template("workflow/tasks.html", title=title, page=page,
-                                    rows=task_rows(session, page.rows), done=done)
+                                    rows=task_rows(session, page.rows, done), done=done)
+
+    @expose("/<int:pk>/record")
+    @has_access
+    @permission_name("done")
+    def record(self, pk: int) -> str:
+        """查看 the record of a task the reviewer handled or may handle (from 已办任务)."""
+        session, actor = self.appbuilder.session, current_operator()
+        task = session.get(WorkflowTask, pk)
+        if task is None or actor is None or not (
+                task.actor_id == actor.id
+                or (task.post_code == actor.post_code and task.unit_id == actor.unit_id)):
+            abort(404)
+        instance = task.instance
+        kind = registry().records[instance.record_type]
+        record = session.get(kind.model, instance.record_id)
+        if record is None:
+            abort(404)
+        return self.render_template(
+            "workflow/task_record.html", title=f"{kind.label}：{kind.summary(record).title}",
+            detail=record_detail(instance.record_type, record),
+            panel=record_panel(instance.record_type, record, instance))
 
     @expose("/<int:pk>/review", methods=["GET", "POST"])
     @has_access
@@ -140,9 +211,8 @@ class TaskView(BaseView):
             abort(404)
         return self.render_template(
             "workflow/review.html", title=f"进入审批：{kind.label}", task=task, step=step,
-            rows=kind.describe(record),
-            attachments=attachment_links(instance.record_type, record),
-            panel=record_panel(instance), form=request.form,
+            detail=record_detail(instance.record_type, record),
+            panel=record_panel(instance.record_type, record, instance), form=request.form,
         )
 
     def _act(self, session: Any, task: WorkflowTask, actor: Any) -> Response | None:
@@ -163,36 +233,3 @@ class TaskView(BaseView):
             return None
         flash("审核完成。", "success")
         return redirect(url_for(".list"))
-
-
-class WorkflowChartView(BaseView):
-    """流程图: every chain of workflows.yaml, drawn locally as SVG."""
-
-    route_base = "/workflows"
-    default_view = "charts"
-
-    @expose("/")
-    @has_access
-    def charts(self) -> str:
-        loaded = registry().workflows
-        posts = post_labels()
-        charts = [(wf.label, name, Markup(to_svg(wf, post_labels=posts)))
-                  for name, wf in loaded.workflows.items()]
-        return self.render_template("workflow/charts.html", title="审批流程图", charts=charts)
-
-    @expose("/<name>.svg")
-    @has_access
-    def chart(self, name: str) -> Response:
-        """One chain as an SVG file."""
-        loaded = registry().workflows
-        if name not in loaded.workflows:
-            abort(404)
-        return Response(to_svg(loaded.get(name), post_labels=post_labels()),
-                        mimetype="image/svg+xml")
-
-
-def open_task_count(session: Any, actor: Any) -> int:
-    """How many tasks wait for the actor (the badge on the home page)."""
-    query = (flow.open_tasks(session, actor).options(lazyload("*"))
-             .with_only_columns(func.count()).order_by(None))
-    return int(session.scalar(query) or 0)

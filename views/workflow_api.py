@@ -12,13 +12,15 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields
 
 from app.scope import UNIT_SCOPE, current_operator
-from app.services import bids
+from app.services import bids, workbench
 from app.services import workflow as flow
 from app.services.base import page_number, paginate
 from app.services.definitions import task_step
 from app.services.errors import ServiceError
+from app.services.workflow_registry import Summary
 from app.timezone import to_business
 from models import BidChangeAnnouncement, BidChangeFiling, WorkflowTask
+from views.base import FILING_RULES
 from views.bids import AnnouncementRules
 from views.rest import ChineseApiErrors, ServiceRestApi
 from views.schemas import AnnouncementBody
@@ -40,8 +42,9 @@ def _state(instance: Any) -> dict[str, Any]:
     return {"status": instance.status, "step": instance.step}
 
 
-def task_json(task: WorkflowTask) -> dict[str, Any]:
-    """A task as the API shows it, with the actions its step allows."""
+def task_json(task: WorkflowTask, summary: Summary | None = None) -> dict[str, Any]:
+    """A task as the API shows it, with the actions its step allows and what tells its record
+    apart (``summary``: 项目名称, number, amount as on 待办任务)."""
     instance = task.instance
     step = task_step(task)
     actions = step.actions if step is not None else []
@@ -51,6 +54,9 @@ def task_json(task: WorkflowTask) -> dict[str, Any]:
         "record_type": instance.record_type,
         "record_id": instance.record_id,
         "unit": instance.unit.name,
+        "title": summary.title if summary else "",
+        "number": summary.number if summary else "",
+        "amount": summary.amount if summary else "",
         "step": task.step,
         "step_label": task.step_label,
         "actions": [
@@ -96,7 +102,9 @@ class TaskApi(ChineseApiErrors, BaseApi):
         if size > API_MAX_PAGE_SIZE:
             return self.response(400, message=f"每页条数不能超过{API_MAX_PAGE_SIZE}。")
         page = paginate(session, flow.open_tasks(session, actor), number, size)
-        return self.response(200, result=[task_json(t) for t in page.rows], count=page.total,
+        told = workbench.summaries(session, [t.instance for t in page.rows])
+        return self.response(200, result=[task_json(t, told.get(t.instance_id))
+                                          for t in page.rows], count=page.total,
                              page=page.number, page_size=page.size)
 
     @expose("/<int:pk>/act", methods=["POST"])
@@ -138,6 +146,7 @@ class WorkflowRecordApi(ServiceRestApi):
     """``/<id>/submit``, ``/<id>/withdraw`` and ``/<id>/history`` for a workflow record."""
 
     record_type: str
+    state_rules = FILING_RULES
     # What 提交 does: send into the chain (a contract also publishes its announcement).
     submit_with = staticmethod(flow.submit_record)
 

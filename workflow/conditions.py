@@ -83,6 +83,30 @@ def holds(condition: Condition | None, fields: Mapping[str, Any]) -> bool:
     return _compare(condition, fields)
 
 
+def could_hold(condition: Condition | None, known: Mapping[str, Any]) -> bool | None:
+    """Whether ``condition`` holds when only the fields in ``known`` are known.
+
+    ``True`` or ``False`` when the known fields settle it whatever the others are, ``None``
+    when it depends on a field not in ``known`` (e.g. a plan's methods, when only its unit is
+    known).
+
+    :raises ConditionError: when known values cannot be compared
+    """
+    if condition is None:
+        return True
+    if isinstance(condition, NotOf):
+        inner = could_hold(condition.not_, known)
+        return None if inner is None else not inner
+    if isinstance(condition, AllOf | AnyOf):
+        parts = [could_hold(c, known) for c in
+                 (condition.all if isinstance(condition, AllOf) else condition.any)]
+        settling = isinstance(condition, AnyOf)  # any True settles any; any False settles all
+        if settling in parts:
+            return settling
+        return None if None in parts else not settling
+    return _compare(condition, known) if condition.field in known else None
+
+
 def field_paths(condition: Condition | None, path: str) -> Iterator[tuple[str, str]]:
     """Every record field a condition reads, with the YAML path of the ``field`` key naming it.
 

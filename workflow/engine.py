@@ -179,11 +179,13 @@ def act(workflow: Workflow, state: InstanceState, fields: Mapping[str, Any],
     """Apply a reviewer's decision to the instance's current step.
 
     :raises InvalidState: when the instance is not in review
-    :raises UnknownAction: when the step has no such action
+    :raises UnknownAction: when no action is chosen or the step has no such action
     :raises OpinionRequired: when an opinion is required and blank (always on a return)
     :raises ChoiceRequired: when a choice of the action is unanswered or unknown
     """
     step = current_step(workflow, state)
+    if not decision.action:
+        raise UnknownAction("请选择审批结果。")
     action = next((a for a in step.actions if a.id == decision.action), None)
     if action is None:
         raise UnknownAction(f"“{step.label}”没有“{decision.action}”这个审批结果。")

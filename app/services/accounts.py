@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from datetime import datetime, timedelta
@@ -35,6 +36,15 @@ TAKEN_NOTICE = ("【河南省政府采购网】有人以统一社会信用代码
 WRONG_CURRENT_PASSWORD = "当前密码不正确，密码未修改。"
 
 
+# A supplier's login name is its 统一社会信用代码 (see :func:`_add_account`).
+SUPPLIER_NAME = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+
+
+def supplier_shaped(username: str) -> bool:
+    """Whether a login name is written like a supplier's (a 统一社会信用代码), known or not."""
+    return bool(SUPPLIER_NAME.match(username.strip().upper()))
+
+
 def recovery_answer() -> str:
     """The one answer the 找回密码 form gives, whatever matched."""
     return RECOVERY_ANSWER.format(minutes=current_app.config["TEMP_PASSWORD_MINUTES"])
@@ -58,6 +68,8 @@ def request_recovery(session: Session, credit_code: str, phone: str,
                      client: str) -> ServiceError | None:
     """找回密码: when the code and a phone registered for the supplier match, send by SMS a new
     random single-use password valid for TEMP_PASSWORD_MINUTES. Every attempt is audited.
+    The phones are the supplier's current ones (供应商信息); a supplier without an account yet
+    (added by the administrator) gets one this way.
 
     The caller answers :func:`recovery_answer` whether or not anything matched. A refused
     attempt is audited too, so its refusal is returned rather than raised: the boundary
@@ -85,10 +97,7 @@ def request_recovery(session: Session, credit_code: str, phone: str,
     except ValidationFailed as invalid:
         _audit(session, client, code, phone, "invalid")
         return invalid
-    operator = session.scalar(
-        select(Operator).join(Supplier, Operator.supplier_id == Supplier.id)
-        .where(Supplier.credit_code == code, Operator.active.is_(True),
-               or_(Supplier.contact_phone == phone, Supplier.legal_phone == phone)))
+    operator = _recovering(session, code, phone)
     within_budget = operator is not None and hit(
         current_app.config["RECOVERY_PHONE_RATE_LIMIT"], "recovery-phone", phone)
     if operator is None or not within_budget:
@@ -109,6 +118,28 @@ def request_recovery(session: Session, credit_code: str, phone: str,
         created_on=now, expires_on=now + timedelta(minutes=minutes)))
     _audit(session, client, code, phone, "sent")
     return None
+
+
+def _recovering(session: Session, code: str, phone: str) -> Operator | None:
+    """The active account of the supplier whose code and current contact or legal phone match.
+
+    A supplier the administrator added has no account yet: the first recovery with the same
+    proof opens it (认领), as 供应商注册 tells a supplier whose code is already registered.
+    """
+    supplier = session.scalar(select(Supplier).where(
+        Supplier.credit_code == code,
+        or_(Supplier.contact_phone == phone, Supplier.legal_phone == phone)))
+    if supplier is None:
+        return None
+    accounts = list(session.scalars(select(Operator).where(Operator.supplier_id == supplier.id)))
+    if accounts:
+        return next((account for account in accounts if account.active), None)
+    if session.scalar(select(Operator.id).where(func.upper(Operator.username) == code)):
+        return None  # the name is taken by another account: nothing to open
+    # A password nobody knows: the account is entered with the temporary one only.
+    account = _add_account(session, supplier, generate_password_hash(secrets.token_urlsafe(32)))
+    session.flush()
+    return account
 
 
 def _retire_live(session: Session, operator_id: int, now: datetime) -> None:

@@ -26,6 +26,7 @@ from app.services.records import (
 from app.services.workflow_registry import (
     Accessor,
     RecordType,
+    Summary,
     WorkflowRecord,
     WorkflowRegistry,
 )
@@ -175,6 +176,11 @@ def _describe(filing: BidChangeFiling) -> list[tuple[str, str]]:
     ]
 
 
+def _summary(filing: BidChangeFiling) -> Summary:
+    amount = filing.new_amount if filing.new_amount is not None else filing.project.winning_amount
+    return Summary(filing.project.name, filing.project.code, format_money(amount))
+
+
 def _attachments(filing: BidChangeFiling) -> list[tuple[str, str]]:
     if not filing.explanation_path:
         return []
@@ -197,5 +203,6 @@ def register(registry: WorkflowRegistry) -> None:
     """Declare the filing's record type and the hook its chain names."""
     registry.record(RecordType(
         RECORD, "中标结果变更备案", BidChangeFiling, FIELDS, _describe, _attachments,
+        summary=_summary, summary_loads=("project",),
     ))
     registry.hook("record_completion", _record_completion)

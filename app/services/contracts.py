@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.orm import Session
 from stdnum.cn import uscc
 from stdnum.exceptions import InvalidChecksum, ValidationError
@@ -15,9 +15,11 @@ from werkzeug.datastructures import FileStorage
 from app.services import workflow as flow
 from app.services.base import without_autoflush
 from app.services.errors import NotInScope, PermissionDenied, ValidationFailed
+from app.services.failures import open_failure, plan_has_open_failure
 from app.services.files import store_upload
 from app.services.ledger import Room, allocate, chosen, contract_holdings
 from app.services.money import ZERO, format_money, parse_money
+from app.services.plans import item_table
 from app.services.records import (
     claim,
     clerk_of,
@@ -27,11 +29,12 @@ from app.services.records import (
     save_record,
     unit_id_of,
 )
-from app.services.workflow_registry import RecordType, WorkflowRegistry
+from app.services.workflow_registry import DetailTable, RecordType, Summary, WorkflowRegistry
 from app.timezone import business_today, to_business, utcnow
 from models import (
     Contract,
     ContractFunding,
+    ContractNotice,
     MigrantAccount,
     Operator,
     PlanFunding,
@@ -85,6 +88,19 @@ def validate_supplier(session: Session, item: Supplier, unique: bool = True) -> 
     item.bank_account_name = required_text(item.bank_account_name, "收款账户名称")
     item.bank_account_no = required_text(item.bank_account_no, "收款账号", 40)
     item.bank_name = required_text(item.bank_name, "开户银行")
+
+
+def open_to_contracts() -> ColumnElement[bool]:
+    """Condition on :class:`ProcurementPlan`: completed, and no recorded failure awaits its
+    采购失败方式变更 (a failed procurement has no contract)."""
+    return and_(ProcurementPlan.status == Status.completed, ~plan_has_open_failure())
+
+
+def migrant_account_of(session: Session, plan_id: int | None) -> MigrantAccount | None:
+    """The 农民工工资专用账户 registered for the plan, if any."""
+    if plan_id is None:
+        return None
+    return session.scalar(select(MigrantAccount).where(MigrantAccount.plan_id == plan_id))
 
 
 def _own_completed_plan(session: Session, clerk: Operator, plan_id: Any,
@@ -148,6 +164,9 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
     clerk = claim(item, actor, creating)
     ensure_editable(session, Contract, item)
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
+    if open_failure(session, plan.id) is not None:
+        raise ValidationFailed("该项目已登记采购失败，采购失败方式变更完成前不能备案合同。",
+                               field="plan")
     if not item.items or any(line.plan_id != plan.id for line in item.items):
         raise NotInScope(LINES_REQUIRED, field="items")
     item.code = required_text(item.code, "合同编号", 64)
@@ -167,9 +186,8 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
         raise ValidationFailed("项目总合同份数至少为1。")
     if item.signed_on is None or item.signed_on > business_today():
         raise ValidationFailed("请填写签订日期，且不能晚于今天。")
-    if plan.is_engineering and not session.scalar(
-            select(MigrantAccount.id).where(MigrantAccount.plan_id == plan.id)):
-        raise ValidationFailed("工程类项目须先登记农民工工资专用账户。")
+    if plan.is_engineering and migrant_account_of(session, plan.id) is None:
+        raise ValidationFailed("工程类项目须先登记农民工工资专用账户。", field="plan")
     new_fundings = _fundings(session, item, plan, fundings)
     if upload is not None and upload.filename:
         saved = store_upload(upload, CONTRACT_FILE)
@@ -208,7 +226,17 @@ def save_supplier(session: Session, actor: Operator | None, data: Mapping[str, A
     :raises ValidationFailed: as :func:`validate_supplier`
     """
     return save_record(session, Supplier, supplier, data,
-                       lambda item, creating: validate_supplier(session, item))
+                       lambda item, creating: _checked_contact(session, item))
+
+
+def _checked_contact(session: Session, supplier: Supplier) -> None:
+    """:func:`validate_supplier`, then the supplier's accounts follow its contact's phone."""
+    validate_supplier(session, supplier)
+    if supplier.id is None:
+        return
+    # Messages to the account (e.g. failed sign-ins) go to the phone the supplier keeps current.
+    for account in session.scalars(select(Operator).where(Operator.supplier_id == supplier.id)):
+        account.phone = supplier.contact_phone
 
 
 def save_own_supplier(session: Session, actor: Operator | None, data: Mapping[str, Any],
@@ -220,7 +248,7 @@ def save_own_supplier(session: Session, actor: Operator | None, data: Mapping[st
     if actor is None or actor.supplier_id != supplier.id:
         raise PermissionDenied("只能修改本供应商的信息。")
     return save_record(session, Supplier, supplier, data,
-                       lambda item, creating: validate_supplier(session, item))
+                       lambda item, creating: _checked_contact(session, item))
 
 
 def save_migrant_account(session: Session, actor: Operator | None, data: Mapping[str, Any],
@@ -239,8 +267,76 @@ def file_and_announce(session: Session, record_type: str, contract: Contract,
 
     :raises ServiceError: from the chain (e.g. an unresolvable reviewer); nothing is published
     """
-    contract.announced_on = contract.announced_on or utcnow()
     flow.submit_record(session, record_type, contract, actor)
+    contract.announced_on = contract.announced_on or utcnow()
+    publish_notice(contract)
+
+
+# The public fields of a 合同公告, in the order the public page shows them.
+NOTICE_FIELDS = (
+    ("project_name", "采购项目名称"), ("plan_number", "政府采购计划编号"),
+    ("code", "合同编号"), ("name", "合同名称"), ("unit_name", "采购单位"),
+    ("supplier_name", "供应商名称"), ("supplier_credit_code", "统一社会信用代码"),
+    ("amount", "合同金额"), ("total_amount", "合同总金额"),
+    ("total_contracts", "项目总合同份数"), ("signed_on", "签订日期"),
+)
+ANNOUNCEMENT, CORRECTION = "announcement", "correction"
+# A filing taken back (撤回) or returned (退回) is no longer announced: its notice is revoked
+# until 备案及公告 publishes it again.
+REVOKED = (Status.draft, Status.returned, Status.withdrawn)
+
+
+def notice_value(name: str, value: Any) -> str:
+    """A public field as the notice prints it (money with two decimals, dates ISO)."""
+    if name in ("amount", "total_amount"):
+        return format_money(value)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _public_values(contract: Contract) -> dict[str, Any]:
+    return {
+        "unit_name": contract.unit.name, "plan_number": contract.plan.plan_number or "",
+        "project_name": contract.plan.project_name, "code": contract.code,
+        "name": contract.name, "supplier_name": contract.supplier.name,
+        "supplier_credit_code": contract.supplier.credit_code, "amount": contract.amount,
+        "total_amount": contract.total_amount, "total_contracts": contract.total_contracts,
+        "signed_on": contract.signed_on,
+    }
+
+
+def publish_notice(contract: Contract) -> ContractNotice | None:
+    """Publish the contract's 合同公告: the first time a 公告, afterwards an 更正公告 listing
+    what changed since the last notice; nothing when nothing public changed.
+
+    Notices already published are never changed: each keeps its own time and content.
+    """
+    values = _public_values(contract)
+    last = contract.notices[-1] if contract.notices else None
+    changes = [] if last is None else [
+        f"{label}：由“{notice_value(name, getattr(last, name))}”更正为"
+        f"“{notice_value(name, values[name])}”"
+        for name, label in NOTICE_FIELDS if getattr(last, name) != values[name]]
+    if last is not None and not changes:
+        return None
+    notice = ContractNotice(kind=CORRECTION if last else ANNOUNCEMENT, published_on=utcnow(),
+                            corrections="\n".join(changes), **values)
+    contract.notices.append(notice)
+    return notice
+
+
+def is_revoked(contract: Contract) -> bool:
+    """Whether the contract's published notice is revoked (filing withdrawn or returned)."""
+    return bool(contract.notices) and contract.status in REVOKED
+
+
+def revoked_on(session: Session, contract: Contract) -> Any:
+    """When the filing was taken back or returned (its chain's last move), if revoked."""
+    if not is_revoked(contract):
+        return None
+    instance = flow.instance_of(session, RECORD, contract.id)
+    return instance.updated_on if instance is not None else None
 
 
 def _describe(contract: Contract) -> list[tuple[str, str]]:
@@ -256,9 +352,26 @@ def _describe(contract: Contract) -> list[tuple[str, str]]:
     ]
     rows += [(f"本合同拟使用计划金额（{f.spending_plan.external_no}）", format_money(f.amount))
              for f in contract.fundings]
-    if contract.announced_on:
-        rows.append(("公告时间", to_business(contract.announced_on).strftime("%Y-%m-%d %H:%M")))
+    if contract.plan.is_engineering:
+        account = contract.migrant_account
+        rows.append(("农民工工资专用账户", "尚未登记" if account is None else
+                     f"户名：{account.account_name}\n账号：{account.account_no}\n"
+                     f"开户行：{account.bank_name}\n施工总承包单位：{account.contractor.name}"))
+    for notice in contract.notices:
+        label = "公告时间" if notice.kind == ANNOUNCEMENT else "更正公告时间"
+        rows.append((label, to_business(notice.published_on).strftime("%Y-%m-%d %H:%M")))
+    if is_revoked(contract):
+        rows.append(("合同公告", "已撤销（重新备案及公告后以更正公告发布）"))
     return rows
+
+
+def _tables(contract: Contract) -> list[DetailTable]:
+    return [item_table("备案明细", contract.items)]
+
+
+def _summary(contract: Contract) -> Summary:
+    return Summary(f"{contract.plan.project_name}·{contract.name}", contract.code,
+                   format_money(contract.amount))
 
 
 def _files(contract: Contract) -> list[tuple[str, str]]:
@@ -270,11 +383,12 @@ def _files(contract: Contract) -> list[tuple[str, str]]:
 def register(registry: WorkflowRegistry) -> None:
     """Declare the contract's record type."""
     registry.record(RecordType(RECORD, "合同备案", Contract, {"amount": lambda c: c.amount},
-                               _describe, _files))
+                               _describe, _files, tables=_tables, summary=_summary,
+                               summary_loads=("plan",)))
 
 
-def announced(session: Session) -> Any:
-    """Contracts whose announcement is public, newest first."""
-    return select(Contract).where(Contract.announced_on.is_not(None)).order_by(
-        Contract.announced_on.desc())
+def announced() -> Select[tuple[Contract]]:
+    """Contracts with a published 合同公告 (revoked ones too, marked), newest first."""
+    return select(Contract).where(exists().where(ContractNotice.contract_id == Contract.id)) \
+        .order_by(Contract.announced_on.desc(), Contract.id.desc())
 

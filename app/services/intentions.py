@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.orm import Session
 
 from app.services.base import without_autoflush
@@ -19,16 +19,20 @@ from app.services.records import (
     optional_text,
     required_text,
     save_record,
+    status_label,
     unit_id_of,
 )
-from app.timezone import business_today, utcnow
-from models import Intention, IntentionStatus, Operator
+from app.timezone import business_today, to_business, utcnow
+from models import Intention, IntentionStatus, Operator, ProcurementPlan
 
 BUSINESS = "采购意向"
 
 # 郑州市: a plan may link an intention published at least 30 and at most 90 days before.
 LINK_MIN_DAYS, LINK_MAX_DAYS = 30, 90
 LINK_MESSAGE = "所选采购意向须为本单位公开满30天且不超过90天的意向。"
+TAKEN_MESSAGE = ("所选采购意向已被本单位的采购计划（{plan}）关联，"
+                 "一个采购意向只能关联一个采购计划。"
+                 "该计划撤回或被退回后改为关联其他意向或不关联，或其草稿被删除后，方可再次关联。")
 
 NAME_LIMIT, TEXT_LIMIT = 200, 2000
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -151,31 +155,58 @@ def _window(today: date) -> tuple[date, date]:
     return today - timedelta(days=LINK_MAX_DAYS), today - timedelta(days=LINK_MIN_DAYS)
 
 
-def linkable_intentions(session: Session, unit_id: int, today: date) -> list[Intention]:
-    """The unit's published intentions whose publication is 30 to 90 days old (inclusive).
+def _holding(plan_id: int | None) -> ColumnElement[bool]:
+    # Every plan that links an intention holds it, whatever its state: a withdrawn or
+    # returned plan may be submitted again unchanged, so it frees the intention only when it
+    # is changed to link another one (or none), or deleted as a draft.
+    return and_(ProcurementPlan.linked.is_(True), ProcurementPlan.id != (plan_id or 0))
+
+
+def linkable_intentions(session: Session, unit_id: int, today: date,
+                        plan_id: int | None = None) -> list[Intention]:
+    """The unit's published intentions, 30 to 90 days old (inclusive), no other plan links.
 
     :param today: the business date (``app.timezone.business_today()``) the filing is made on
+    :param plan_id: the plan being edited, which may keep the intention it links
     """
     earliest, latest = _window(today)
     return list(session.scalars(
         select(Intention)
         .where(Intention.unit_id == unit_id, Intention.status == IntentionStatus.published,
-               Intention.published_on >= earliest, Intention.published_on <= latest)
+               Intention.published_on >= earliest, Intention.published_on <= latest,
+               ~exists().where(ProcurementPlan.intention_id == Intention.id,
+                               _holding(plan_id)))
         .order_by(Intention.published_on.desc(), Intention.id.desc())
     ))
 
 
 def check_linkable(session: Session, intention: Intention | int | None, unit_id: int,
-                   today: date) -> Intention:
+                   today: date, plan_id: int | None = None) -> Intention:
     """Check the intention a plan links (by record or id) against its stored state.
 
-    :raises ValidationFailed: unless it is the unit's published intention, 30 to 90 days old
+    The intention's row is locked until the transaction ends, so two plans saved at the same
+    time cannot both take it.
+
+    :param plan_id: the plan being saved (None: a new one); it may keep its own intention
+    :raises ValidationFailed: unless it is the unit's published intention, 30 to 90 days old,
+        that no other plan links
     """
     key = intention if isinstance(intention, int) else getattr(intention, "id", None)
-    stored = session.get(Intention, key) if key is not None else None
+    stored = session.scalar(
+        select(Intention).where(Intention.id == key).with_for_update()
+        .execution_options(populate_existing=True)) if key is not None else None
     earliest, latest = _window(today)
     if (stored is None or stored.unit_id != unit_id
             or stored.status != IntentionStatus.published
             or stored.published_on is None or not earliest <= stored.published_on <= latest):
-        raise ValidationFailed(LINK_MESSAGE)
+        raise ValidationFailed(LINK_MESSAGE, "intention_id")
+    holder = session.scalar(
+        select(ProcurementPlan).where(ProcurementPlan.intention_id == stored.id,
+                                      _holding(plan_id))
+        .order_by(ProcurementPlan.id).limit(1))
+    if holder is not None:
+        number = f"，编号{holder.plan_number}" if holder.plan_number else ""
+        when = to_business(holder.created_on).strftime("%Y-%m-%d")
+        raise ValidationFailed(TAKEN_MESSAGE.format(
+            plan=f"{status_label(holder.status)}，{when}填报{number}"), "intention_id")
     return stored

@@ -32,6 +32,7 @@ from models import (
     PaymentEventKind,
     PaymentStatus,
 )
+from models.payments import PAYMENT_TOPIC
 from workflow import Status
 
 EVENT_KINDS = {PaymentEventKind.paid: "已支付", PaymentEventKind.returned: "退回",
@@ -39,7 +40,6 @@ EVENT_KINDS = {PaymentEventKind.paid: "已支付", PaymentEventKind.returned: "�
 # The status a reported event gives its application (a refund leaves it as it is).
 STATUS_AFTER = {PaymentEventKind.paid: PaymentStatus.paid,
                 PaymentEventKind.returned: PaymentStatus.returned}
-TOPIC = "payment_application"
 
 
 @without_autoflush
@@ -130,7 +130,7 @@ def send_payment(session: Session, item: PaymentApplication, actor: Operator | N
     item.payee_name, item.payee_account, item.payee_bank = _payee(session, item)
     item.status, item.sent_on = PaymentStatus.sent, utcnow()
     item.application_no = f"ZF{business_today():%Y%m%d}{item.id:06d}"
-    enqueue(session, TOPIC, item.application_no, payment_message(item))
+    enqueue(session, PAYMENT_TOPIC, item.application_no, payment_message(item))
 
 
 def payment_message(item: PaymentApplication) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from app.permissions import INTERNAL_REVIEWER
 from app.services.errors import NotEditable, NotInScope, ValidationFailed
+from app.services.failures import failure_rows
 from app.services.files import store_upload
 from app.services.intentions import check_linkable
 from app.services.ledger import Room, allocate, chosen, requested_amounts
@@ -29,7 +30,14 @@ from app.services.records import (
     unit_id_of,
 )
 from app.services.workflow import has_assignee
-from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
+from app.services.workflow_registry import (
+    Accessor,
+    DetailTable,
+    RecordType,
+    Summary,
+    UnitFact,
+    WorkflowRegistry,
+)
 from app.timezone import business_today, to_business, utcnow
 from models import (
     CatalogueItem,
@@ -113,13 +121,9 @@ def _items(session: Session, data: PlanInput) -> list[PlanItem]:
             raise ValidationFailed(f"{where}：请选择品目。")
         quantity = _quantity(line.quantity, where)
         amount = parse_money(line.amount, f"{where}的金额", positive=True)
-        method = _default_method(catalogue, amount, line.method, where)
-        if catalogue.category in (Category.works, Category.services) and method is Method.inquiry:
-            raise ValidationFailed(f"{where}：工程和服务类品目不能选择询价。")
-        organisation = _default_organisation(catalogue, amount, line.organisation, where)
         reason = line.method_reason.strip()
-        if method not in (Method.open_tender, Method.online_mall) and not reason:
-            raise ValidationFailed(f"{where}：采购方式为“{method.value}”时须填写采购方式选择原因。")
+        method = line_method(catalogue, amount, line.method, reason, where)
+        organisation = _default_organisation(catalogue, amount, line.organisation, where)
         items.append(PlanItem(catalogue_item=catalogue, quantity=quantity, amount=amount,
                               method=method, method_reason=reason[:2000],
                               organisation=organisation,
@@ -140,6 +144,22 @@ def _quantity(value: str, where: str) -> Decimal:
     if quantity != quantity.quantize(Decimal("0.001")):
         raise ValidationFailed(f"{where}：数量必须大于0，最多三位小数。")
     return quantity
+
+
+def line_method(catalogue: CatalogueItem, amount: Decimal, chosen: str, reason: str,
+                where: str) -> Method:
+    """Every method rule of one 采购内容 line; 采购失败方式变更 applies the same to its lines.
+
+    :param chosen: the method's name as typed (blank: the catalogue's default, if it has one)
+    :param where: how messages name the line, e.g. 第1条采购内容
+    :raises ValidationFailed: 网上商城 against the catalogue, 询价 for 工程/服务, no reason given
+    """
+    method = _default_method(catalogue, amount, chosen, where)
+    if catalogue.category in (Category.works, Category.services) and method is Method.inquiry:
+        raise ValidationFailed(f"{where}：工程和服务类品目不能选择询价。")
+    if method not in (Method.open_tender, Method.online_mall) and not reason.strip():
+        raise ValidationFailed(f"{where}：采购方式为“{method.value}”时须填写采购方式选择原因。")
+    return method
 
 
 def _default_method(catalogue: CatalogueItem, amount: Decimal, chosen: str, where: str) -> Method:
@@ -220,20 +240,23 @@ def validate_plan(session: Session, actor: Operator, data: PlanInput,
         "unlinked_reason": "", "project_name": data.project_name.strip()[:200],
     }
     if clerk.unit.region.code == LINKED_REGION:
-        values.update(_linking(session, clerk, data, today or business_today()))
+        values.update(_linking(session, clerk, data, today or business_today(), plan))
     if not values["project_name"]:
         raise ValidationFailed("请填写项目名称。")
     return values
 
 
-def _linking(session: Session, clerk: Operator, data: PlanInput, today: date) -> dict[str, Any]:
+def _linking(session: Session, clerk: Operator, data: PlanInput, today: date,
+             plan: ProcurementPlan | None) -> dict[str, Any]:
     if data.linked is None:
         raise ValidationFailed("请选择是否关联采购意向。")
     if data.linked:
         intention = session.get(Intention, data.intention_id or 0)
         if intention is None:
             raise ValidationFailed("请选择关联的采购意向。")
-        check_linkable(session, intention, unit_id_of(clerk), today)
+        # One intention serves one plan: this plan may keep its own, no other's.
+        check_linkable(session, intention, unit_id_of(clerk), today,
+                       plan.id if plan is not None else None)
         return {"linked": True, "intention": intention, "project_name": intention.project_name}
     reason = data.unlinked_reason.strip()
     if not reason:
@@ -280,22 +303,16 @@ def _proofs(values: dict[str, Any], uploads: dict[str, FileStorage | None],
     return stored
 
 
-def _has_internal_reviewer(plan: ProcurementPlan) -> bool:
-    session = object_session(plan)
-    if session is None:
-        raise RuntimeError("a plan read by its chain belongs to a session")
-    return has_assignee(session, plan.unit, INTERNAL_REVIEWER)
-
-
 # What the chain's conditions read (see workflows.yaml, workflow ``plan``).
 WORKFLOW_FIELDS: dict[str, Accessor] = {
-    "region": lambda plan: plan.unit.region.code,
+    "region": UnitFact(lambda session, unit: unit.region.code),
     "linked": lambda plan: bool(plan.linked),
     "has_imports": lambda plan: plan.has_imports,
     "methods": lambda plan: sorted({item.method.value for item in plan.items}),
     "competent_review": lambda plan: plan.competent_review,
-    "is_subordinate": lambda plan: plan.unit.parent_id is not None,
-    "has_internal_reviewer": _has_internal_reviewer,
+    "is_subordinate": UnitFact(lambda session, unit: unit.parent_id is not None),
+    "has_internal_reviewer": UnitFact(
+        lambda session, unit: has_assignee(session, unit, INTERNAL_REVIEWER)),
     "total_amount": lambda plan: plan.total_amount,
 }
 
@@ -319,20 +336,32 @@ def _describe(plan: ProcurementPlan) -> list[tuple[str, str]]:
             rows.append(("不关联意向原因", plan.unlinked_reason))
     else:
         rows.append(("审核流程（主管部门审核）", "是" if plan.competent_review else "否"))
-    for n, item in enumerate(plan.items, start=1):
-        parts = [item.catalogue_item.name, f"数量{plain_number(item.quantity)}",
-                 format_money(item.amount), item.method.value, item.organisation.value]
-        if item.method_reason:
-            parts.append(f"原因：{item.method_reason}")
-        rows.append((f"采购内容{n}", "｜".join(parts)))
-    for funding in plan.fundings:
-        rows.append(("用款计划", f"{funding.spending_plan.external_no} "
-                     f"{funding.spending_plan.name}：本次申请使用{format_money(funding.amount)}"))
+    rows += failure_rows(plan)
     rows.append(("经办人", plan.created_by.first_name))
     rows.append(("填报时间", to_business(plan.created_on).strftime("%Y-%m-%d %H:%M")))
     if plan.plan_number:
         rows.append(("政府采购计划编号", plan.plan_number))
     return rows
+
+
+def item_table(title: str, items: list[PlanItem]) -> DetailTable:
+    """采购内容 lines as the show and review pages of a plan (and a contract) list them."""
+    return DetailTable(title, ("序号", "品目", "数量", "金额（元）", "采购方式", "组织形式",
+                               "采购形式", "采购方式选择原因"),
+                       [(str(n), f"{item.catalogue_item.code} {item.catalogue_item.name}",
+                         plain_number(item.quantity), format_money(item.amount),
+                         item.method.value, item.organisation.value, item.procurement_form,
+                         item.method_reason)
+                        for n, item in enumerate(items, start=1)])
+
+
+def _tables(plan: ProcurementPlan) -> list[DetailTable]:
+    funded = [(f.spending_plan.external_no, f.spending_plan.name,
+               format_money(f.spending_plan.plan_amount), format_money(f.amount))
+              for f in plan.fundings]
+    return [item_table("采购内容", plan.items),
+            DetailTable("用款计划", ("用款计划编号", "用款计划名称", "计划金额（元）",
+                                     "本次申请使用金额（元）"), funded)]
 
 
 def _attachments(plan: ProcurementPlan) -> list[tuple[str, str]]:
@@ -345,6 +374,10 @@ def _attachments(plan: ProcurementPlan) -> list[tuple[str, str]]:
     return files
 
 
+def _summary(plan: ProcurementPlan) -> Summary:
+    return Summary(plan.project_name, plan.plan_number or "", format_money(plan.total_amount))
+
+
 def _generate_number(session: Session, plan: ProcurementPlan) -> None:
     assign_plan_number(session, plan)
 
@@ -352,7 +385,7 @@ def _generate_number(session: Session, plan: ProcurementPlan) -> None:
 def register(registry: WorkflowRegistry) -> None:
     """Declare the plan's record type and the number hook its chain names."""
     registry.record(RecordType(RECORD, "采购计划备案", ProcurementPlan, WORKFLOW_FIELDS,
-                               _describe, _attachments))
+                               _describe, _attachments, tables=_tables, summary=_summary))
     registry.record_hook("generate_plan_number", ProcurementPlan, _generate_number)
 
 

@@ -20,7 +20,13 @@ from app.services.operators import MOBILE, create_operator, generate_username, v
 from app.services.organisation import validate_unit
 from app.services.records import PENDING_UNIT, required_text, save_record
 from app.services.sms import queue_notices
-from app.services.workflow_registry import Accessor, RecordType, WorkflowRegistry
+from app.services.workflow_registry import (
+    Accessor,
+    RecordType,
+    Summary,
+    UnitFact,
+    WorkflowRegistry,
+)
 from app.timezone import to_business, utcnow
 from models import Operator, Region, Unit, UnitKind, UnitRegistration
 from workflow import Status
@@ -79,11 +85,7 @@ def register_unit(session: Session, data: RegistrationInput, client: str) -> str
     region = session.get(Region, data.region_id) if data.region_id else None
     if region is None:
         raise ValidationFailed("请选择所属区划。")
-    parent = None
-    if data.parent_id:
-        parent = session.get(Unit, data.parent_id)
-        if parent is None or parent not in first_level_units(session, region.id):
-            raise ValidationFailed("上级单位须为本区划已注册的一级预算单位。")
+    parent = _parent(session, data.parent_id, region)
     unit = Unit(code=(data.code or "").strip(), name=(data.name or "").strip(),
                 kind=UnitKind.purchaser, region=region, parent=parent, active=False)
     validate_unit(session, unit)
@@ -109,6 +111,16 @@ def register_unit(session: Session, data: RegistrationInput, client: str) -> str
     session.flush()
     flow.submit_record(session, RECORD, registration, admin)
     return str(admin.username)
+
+
+def _parent(session: Session, parent_id: int | None, region: Region) -> Unit | None:
+    """The chosen 上级单位: none, or a registered first-level unit of the region."""
+    if not parent_id:
+        return None
+    parent = session.get(Unit, parent_id)
+    if parent is None or parent not in first_level_units(session, region.id):
+        raise ValidationFailed("上级单位须为本区划已注册的一级预算单位。")
+    return parent
 
 
 def registration_answer(username: str) -> str:
@@ -142,11 +154,20 @@ def _answer_taken(session: Session, unit: Unit, data: RegistrationInput, credit_
     return username
 
 
+# What a returned registration corrects besides its own columns: everything 采购人注册 took.
+UNIT_FIELDS = ("unit_name", "unit_code", "region_id", "parent_id")
+ADMIN_FIELDS = ("admin_name", "admin_phone")
+OWN_FIELDS = ("credit_code", "address", "phone")
+
+
 @without_autoflush
 def prepare_registration(session: Session, item: UnitRegistration, actor: Operator | None,
-                         creating: bool) -> None:
+                         creating: bool, data: Mapping[str, Any] | None = None) -> None:
     """Check a registration the unit administrator corrects after it was returned.
 
+    :param data: the corrected unit and administrator (:data:`UNIT_FIELDS`,
+        :data:`ADMIN_FIELDS`), applied to the unit and its administrator's account; those
+        not given stay as registered
     :raises ValidationFailed: naming the field
     """
     if actor is None or actor.unit_id != item.unit_id or actor.post_code != UNIT_ADMIN:
@@ -156,16 +177,41 @@ def prepare_registration(session: Session, item: UnitRegistration, actor: Operat
     item.credit_code = check_credit_code(item.credit_code)
     item.address = required_text(item.address, "单位地址", 200)
     item.phone = required_text(item.phone, "单位电话", 20)
+    given = data or {}
+    if any(key in given for key in UNIT_FIELDS):
+        _correct_unit(session, item.unit, given)
+    if any(key in given for key in ADMIN_FIELDS):
+        admin = item.admin
+        admin.first_name = given.get("admin_name", admin.first_name)
+        admin.phone = given.get("admin_phone", admin.phone)
+        validate_contact(admin)
+
+
+def _correct_unit(session: Session, unit: Unit, data: Mapping[str, Any]) -> None:
+    """The unit as registered, corrected: checked like a new registration."""
+    region: Region | None = unit.region
+    if "region_id" in data:
+        region = session.get(Region, data["region_id"]) if data["region_id"] else None
+    if region is None:
+        raise ValidationFailed("请选择所属区划。")
+    parent_id = data.get("parent_id", unit.parent_id)
+    parent = _parent(session, parent_id, region)
+    unit.name = (data.get("unit_name", unit.name) or "").strip()
+    unit.code = (data.get("unit_code", unit.code) or "").strip()
+    unit.region, unit.parent = region, parent
+    validate_unit(session, unit)
 
 
 def save_registration(session: Session, actor: Operator | None, data: Mapping[str, Any],
                       item: UnitRegistration) -> UnitRegistration:
-    """本单位注册信息: the unit administrator corrects a returned registration.
+    """本单位注册信息: the unit administrator corrects a returned registration: the unit
+    (name, code, region, parent), the registration and the administrator.
 
     :raises ValidationFailed: as :func:`prepare_registration`
     """
-    return save_record(session, UnitRegistration, item, data, lambda record, creating:
-                       prepare_registration(session, record, actor, creating))
+    own = {key: value for key, value in data.items() if key in OWN_FIELDS}
+    return save_record(session, UnitRegistration, item, own, lambda record, creating:
+                       prepare_registration(session, record, actor, creating, data))
 
 
 def _describe(item: UnitRegistration) -> list[tuple[str, str]]:
@@ -180,16 +226,21 @@ def _describe(item: UnitRegistration) -> list[tuple[str, str]]:
     ]
 
 
+def _summary(item: UnitRegistration) -> Summary:
+    return Summary(item.unit.name, item.credit_code)
+
+
 def _approve(session: Session, item: UnitRegistration) -> None:
     item.unit.active = True
 
 
 # What the chain's conditions may read (workflows.yaml, workflow ``unit_registration``).
-FIELDS: dict[str, Accessor] = {"region": lambda item: item.unit.region.code}
+FIELDS: dict[str, Accessor] = {"region": UnitFact(lambda session, unit: unit.region.code)}
 
 
 def register(registry: WorkflowRegistry) -> None:
     """Declare the registration's record type and its completion hook."""
     registry.record(RecordType(RECORD, "采购人注册", UnitRegistration, FIELDS, _describe,
-                               submitter=UNIT_ADMIN, submitter_label="单位管理员"))
+                               submitter=UNIT_ADMIN, submitter_label="单位管理员",
+                               summary=_summary, summary_loads=("unit",)))
     registry.record_hook("approve_unit_registration", UnitRegistration, _approve)

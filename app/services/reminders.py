@@ -16,7 +16,7 @@ from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.services.definitions import task_step
-from app.services.notifications import task_target
+from app.services.notifications import holders, notify, task_target
 from app.services.sms import queue_sms
 from app.services.workflow_registry import registry
 from app.timezone import BUSINESS_TZ, to_business, utcnow
@@ -24,7 +24,6 @@ from app.workdays import add_working_days, working_days_between
 from models import (
     Notification,
     Operator,
-    Post,
     TaskStatus,
     Unit,
     UnitKind,
@@ -85,14 +84,6 @@ def _next_reminder(task: WorkflowTask, reminder: Reminder, now: datetime) -> dat
     return candidate
 
 
-def holders(session: Session, unit_id: int, post_code: str) -> list[Operator]:
-    """Active operators holding ``post_code`` in the unit."""
-    return list(session.scalars(
-        select(Operator).join(Post, Operator.post_id == Post.id)
-        .where(Operator.unit_id == unit_id, Post.code == post_code,
-               Operator.active.is_(True)).order_by(Operator.id)))
-
-
 def due_tasks(now: datetime, batch: int) -> Select[tuple[WorkflowTask]]:
     """The reminder scan's query: open tasks whose reminder has come, soonest first."""
     return (
@@ -137,7 +128,7 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
                 if step.reminder.escalate_to else []
             title = f"超期：{label}（{task.step_label}）已超过办理期限"
             for person in {p.id: p for p in [*assignees, *supervisors]}.values():
-                _notify(session, person, "escalation", title, link)
+                notify(session, person, "escalation", title, link)
                 people[person.id] = person
                 digest[person.id].append((label, True))
         else:
@@ -145,7 +136,7 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
             title = (f"待办提醒：{label}（{task.step_label}）已等待"
                      f"{age_in_working_days(task, now)}个工作日")
             for person in assignees:
-                _notify(session, person, "reminder", title, link)
+                notify(session, person, "reminder", title, link)
                 people[person.id] = person
                 digest[person.id].append((label, False))
         task.remind_count += 1
@@ -157,11 +148,6 @@ def run_reminders(session: Session, now: datetime | None = None, batch: int = 50
             queue_sms(session, person.phone, "reminder", _digest_text(person, lines))
             sms += 1
     return ReminderRun(reminded, escalated, sms)
-
-
-def _notify(session: Session, person: Operator, kind: str, title: str, link: str) -> None:
-    session.add(Notification(recipient_id=person.id, kind=kind, title=title, link=link,
-                             body="", created_on=utcnow()))
 
 
 def _digest_text(person: Operator, lines: list[tuple[str, bool]]) -> str:

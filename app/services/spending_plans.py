@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.permissions import SYS_ADMIN
+from app.services import reductions
 from app.services.errors import Conflict, PermissionDenied, ValidationFailed
 from app.services.ledger import PlanAmounts, amounts
 from app.services.money import format_money, parse_money
@@ -57,18 +58,23 @@ class Row(NamedTuple):
 
 @dataclass(frozen=True)
 class ImportResult:
-    """How many plans an import created, updated and left as they were."""
+    """How many plans an import created, updated and left as they were, and the rows whose
+    计划金额 it kept at what completed 用款计划调减 left (``第N行：…``)."""
 
     created: int
     updated: int
     unchanged: int
+    kept: tuple[str, ...] = ()
 
     @property
     def message(self) -> str:
-        return f"导入成功：新增{self.created}条，更新{self.updated}条，未变{self.unchanged}条。"
+        kept = f"其中{len(self.kept)}条保留了调减后的计划金额。" if self.kept else ""
+        return (f"导入成功：新增{self.created}条，更新{self.updated}条，"
+                f"未变{self.unchanged}条。{kept}")
 
-    def as_dict(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+    def as_dict(self) -> dict[str, int | list[str]]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
+                "kept": list(self.kept)}
 
 
 def _require_admin(actor: Operator | None) -> None:
@@ -201,11 +207,20 @@ def _check_stored(plan: _Plan, unit: Unit | None, current: SpendingPlan | None,
         raise ValueError(f"计划金额不能低于已申请使用金额（{format_money(held.requested)}）。")
 
 
+def _kept(plan: _Plan, current: SpendingPlan, reduced: Decimal) -> str:
+    return (f"第{plan.line}行：用款计划“{plan.external_no}”已完成调减{format_money(reduced)}，"
+            f"预算执行系统的计划金额尚未体现；文件中的计划金额{format_money(plan.plan_amount)}"
+            f"高于调减后的{format_money(current.plan_amount)}，保留调减后的金额。")
+
+
 def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -> ImportResult:
     """Import 用款计划 rows all or nothing, idempotent by 用款计划编号.
 
     A known 用款计划编号 with a changed name or amount updates the plan; its amount may not go
-    below what filed plans requested.
+    below what filed plans requested. An import never raises a plan above what completed
+    调减 left until the budget system's figures show them (:func:`reductions.unconfirmed`):
+    such a row keeps the reduced amount and the result says so per row; a row at or below it
+    confirms them.
 
     :raises PermissionDenied: unless the actor is the system administrator
     :raises ImportFailed: listing every failing row as ``第N行：reason``; nothing is imported
@@ -247,7 +262,9 @@ def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -
         more = len(errors) - MAX_ERRORS
         raise ImportFailed(lines + ([f"另有{more}处错误未列出。"] if more > 0 else []))
     created = updated = unchanged = 0
+    kept: list[str] = []
     now = utcnow()
+    reduced = reductions.unconfirmed(session, stored.values())
     for plan in plans.values():
         current = stored.get(plan.external_no)
         if current is None:
@@ -255,17 +272,27 @@ def import_rows(session: Session, actor: Operator | None, rows: Sequence[Row]) -
                 external_no=plan.external_no, unit_id=units[plan.unit_code].id, name=plan.name,
                 year=plan.year, plan_amount=plan.plan_amount, imported_on=now))
             created += 1
-        elif current.name == plan.name and current.plan_amount == plan.plan_amount:
+            continue
+        amount, keeps = plan.plan_amount, False
+        if current.id in reduced:
+            keeps = amount > current.plan_amount
+            if keeps:
+                kept.append(_kept(plan, current, reduced[current.id]))
+                amount = current.plan_amount
+            else:
+                current.imported_on = now  # the budget system's figure shows the reductions
+        if current.name == plan.name and current.plan_amount == amount:
             unchanged += 1
         else:
-            current.name, current.plan_amount, current.imported_on = (
-                plan.name, plan.plan_amount, now)
+            current.name, current.plan_amount = plan.name, amount
+            if not keeps:  # a kept amount leaves the reductions unconfirmed
+                current.imported_on = now
             updated += 1
     try:
         session.flush()
     except IntegrityError:
         raise Conflict("其他人同时导入了相同编号的用款计划，请重新导入。") from None
-    return ImportResult(created, updated, unchanged)
+    return ImportResult(created, updated, unchanged, tuple(kept))
 
 
 def import_file(session: Session, actor: Operator | None, filename: str,

@@ -5,18 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVarTuple
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, aliased, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.permissions import SYS_ADMIN
 from app.services.base import matched_rows
 from app.services.definitions import pinned_workflow
 from app.services.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from app.services.notifications import transition_notices
 from app.services.reminders import schedule
 from app.services.workflow_registry import RecordType, WorkflowRecord, registry
 from app.timezone import utcnow
@@ -25,10 +26,12 @@ from models import (
     Post,
     TaskStatus,
     Unit,
+    UnitKind,
     WorkflowDefinition,
     WorkflowHistory,
     WorkflowInstance,
     WorkflowTask,
+    division_competent,
 )
 from workflow import Decision, InstanceState, Status, Transition, Workflow, WorkflowError
 from workflow import act as engine_act
@@ -74,6 +77,41 @@ def resolve_unit(session: Session, applicant: Unit, scope: Scope) -> Unit:
         what = "监管部门" if scope is Scope.supervision else "市采购办"
         raise ValidationFailed(f"{applicant.region.name}尚未设置{what}，无法送审。")
     return found
+
+
+def reviewed_units(actor: Operator) -> Select[tuple[int]]:
+    """The units whose records the actor's post reviews: :func:`resolve_unit` read backwards.
+
+    For every scope a chain gives the post: its own unit; a 主管单位's own and subordinate
+    units; the units under the competent departments a 业务处室 is responsible for; the whole
+    region of a 监管部门 or 市采购办. Other posts review no unit's records.
+    """
+    scopes = {step.scope for chain in registry().loaded().workflows.values()
+              for step in chain.steps if step.post == actor.post_code}
+    me = actor.unit_id
+    # Aliases, never correlated: the query this filters may join (or alias) ``unit`` itself.
+    unit, mine = aliased(Unit), aliased(Unit)
+
+    def under(competents: Any) -> ColumnElement[bool]:
+        # competent_unit: a first-level unit is its own 主管单位, others have their parent.
+        return and_(unit.kind == UnitKind.purchaser,
+                    or_(unit.parent_id.in_(competents),
+                        and_(unit.parent_id.is_(None), unit.id.in_(competents))))
+
+    conditions: list[ColumnElement[bool]] = []
+    if me is not None:
+        if Scope.own_unit in scopes:
+            conditions.append(unit.id == me)
+        if Scope.competent in scopes:
+            conditions.append(under([me]))
+        if Scope.division in scopes:
+            conditions.append(under(select(division_competent.c.competent_id)
+                                    .where(division_competent.c.division_id == me)
+                                    .correlate(None)))
+        if scopes & {Scope.supervision, Scope.office}:
+            conditions.append(unit.region_id == select(mine.region_id).where(mine.id == me)
+                              .correlate(None).scalar_subquery())
+    return select(unit.id).where(or_(false(), *conditions)).correlate(None)
 
 
 def has_assignee(session: Session, unit: Unit, post_code: str) -> bool:
@@ -141,14 +179,20 @@ def _engine(call: Callable[[*Ts], Transition], *args: *Ts) -> Transition:
 
 def _apply(session: Session, instance: WorkflowInstance, record: WorkflowRecord,
            transition: Transition, workflow: Workflow, actor: Operator, action: str,
-           opinion: str) -> None:
+           opinion: str, closed: WorkflowTask | None = None) -> None:
+    """Persist a transition: history, state, the next task, the hooks and the messages.
+
+    :param closed: the review task the transition closed (its history line names it)
+    """
+    kind = registry().records[instance.record_type]
+    number_before = kind.summary(record).number
     step = next((s for s in workflow.steps if s.id == transition.step), None)
     now = utcnow()
     session.add(WorkflowHistory(
         instance=instance, step=transition.step, step_label=step.label if step else "采购人",
         action=action, result=transition.result, actor_id=actor.id,
         actor_name=actor.first_name, post_name=actor.post.name if actor.post else "",
-        opinion=opinion.strip(), created_on=now,
+        opinion=opinion.strip(), created_on=now, task_id=closed.id if closed else None,
     ))
     new = transition.state
     instance.status, instance.step, instance.returned_from = new.status, new.step, \
@@ -162,15 +206,20 @@ def _apply(session: Session, instance: WorkflowInstance, record: WorkflowRecord,
             raise ValidationFailed(
                 f"“{unit.name}”尚未配置{post or transition.task.post}，无法送审。"
             )
-        task = WorkflowTask(
+        opened = WorkflowTask(
             instance=instance, step=transition.task.step, step_label=transition.task.label,
             post_code=transition.task.post, unit_id=unit.id, created_on=now,
         )
-        schedule(task, next((s for s in workflow.steps if s.id == task.step), None),
-                 task.created_on)
-        session.add(task)
+        schedule(opened, next((s for s in workflow.steps if s.id == opened.step), None),
+                 opened.created_on)
+        session.add(opened)
+        session.flush()  # the reviewers' message points at the task by its id
+    else:
+        opened = None
     for hook in transition.hooks:
         registry().hooks[hook](session, record)
+    transition_notices(session, kind, instance, record, transition, closed, opened, opinion,
+                       number_before)
 
 
 def submit_record(session: Session, record_type: str, record: WorkflowRecord,
@@ -292,7 +341,7 @@ def act_on_task(session: Session, task_id: int, actor: Operator, decision: Decis
         if matched_rows(closed) != 1:
             raise StaleDataError("the task was handled by someone else")
         _apply(session, instance, record, transition, workflow, actor, decision.action,
-               decision.opinion)
+               decision.opinion, closed=task)
     return transition
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from flask import Flask, current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from models import Unit
 from workflow import WorkflowConfigError, WorkflowSet, load_workflows
@@ -40,6 +40,46 @@ Accessor = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
+class UnitFact:
+    """A condition field read from the applicant's unit alone (e.g. its region).
+
+    It reads a record like any accessor; ``flask workflows check`` reads it from a unit, to
+    tell which steps a unit's records can never reach.
+    """
+
+    of_unit: Callable[[Session, Unit], Any]
+
+    def __call__(self, record: WorkflowRecord) -> Any:
+        session = object_session(record)
+        if session is None:
+            raise RuntimeError("a record read by its chain belongs to a session")
+        return self.of_unit(session, record.unit)
+
+
+@dataclass(frozen=True)
+class DetailTable:
+    """Lines of a record (e.g. its 采购内容), shown as a table on its show and review pages."""
+
+    title: str
+    headers: tuple[str, ...]
+    rows: Sequence[tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What tells one record apart in a task list or a message: name, number, amount."""
+
+    title: str
+    number: str = ""
+    amount: str = ""
+
+
+def no_summary(record: Any) -> Summary:
+    """The default summary of a record type that declares none: its id."""
+    return Summary(f"第{record.id}号")
+
+
+@dataclass(frozen=True)
 class RecordType:
     """A business object that goes through a chain (e.g. ``bid_change_filing``)."""
 
@@ -55,10 +95,21 @@ class RecordType:
     # The post of the applicant's unit that submits and withdraws, and its name for messages.
     submitter: str = "clerk"
     submitter_label: str = "经办岗"
+    # Tables below the rows of ``describe`` on the show and review pages.
+    tables: Callable[[Any], list[DetailTable]] = lambda record: []
+    # The record's 项目名称, number and amount in task lists, the 工作台 and messages, and the
+    # relationships it reads (loaded for a whole page at once).
+    summary: Callable[[Any], Summary] = no_summary
+    summary_loads: tuple[str, ...] = ()
 
     def values(self, record: WorkflowRecord) -> dict[str, Any]:
         """The values of ``record`` the chain's conditions read, one per declared field."""
         return {name: read(record) for name, read in self.fields.items()}
+
+    def unit_values(self, session: Session, unit: Unit) -> dict[str, Any]:
+        """The condition fields every record of ``unit`` has alike (the :class:`UnitFact`)."""
+        return {name: read.of_unit(session, unit) for name, read in self.fields.items()
+                if isinstance(read, UnitFact)}
 
 
 @dataclass

@@ -12,6 +12,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from tests.browser.axe import assert_accessible
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -105,7 +107,8 @@ def switch_to(page, username: str) -> None:
 
 
 def open_menu(page, top: str, item: str) -> None:
-    """Click a top menu, then one of its entries."""
+    """Click a top menu, then one of its entries; the page it opens passes axe-core."""
     page.click(f"a.dropdown-toggle:has-text('{top}')")
     page.click(f"ul.dropdown-menu a:has-text('{item}')")
     page.wait_for_load_state()
+    assert_accessible(page)

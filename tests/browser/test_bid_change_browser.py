@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 
 from models import BidChangeAnnouncement, BidChangeFiling
 from tests.browser.conftest import open_menu, sign_in, switch_to
+from tests.support.english import latin_words
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -17,7 +17,6 @@ PROJECT = "郑州市第一中学教学楼维修改造工程"
 FILE_NAME = "情况说明.pdf"
 NO_FILE = "请上传加盖单位公章的情况说明材料。"
 GATE = "该项目的中标结果变更备案尚未完成，不能新增中标结果变更公告。"
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 CHAIN = [  # who approves, the step they act on, its label on the review page
     ("zz_internal", "internal_review", "单位内部审核"),
     ("zz_sup_first", "supervision_first", "监管部门初审"),
@@ -78,8 +77,7 @@ def add_announcement(page) -> None:
 
 def english(page) -> set[str]:
     """Latin words a person would read on the page (the file's name and types aside)."""
-    words = set(LATIN_WORD.findall(page.inner_text("body").replace(FILE_NAME, "")))
-    return words - {"PDF", "JPG", "PNG"}
+    return latin_words(page.inner_text("body"), FILE_NAME)
 
 
 def flashed(page, message: str) -> None:

@@ -56,7 +56,7 @@ def refused_change(page: Page) -> None:
     page.set_input_files("#attachment", files=[pdf_file(FILE_NAME)])
     save(page)
     flashed(page, SAME_METHOD)
-    expect(page.locator(".panel-title").first).to_have_text("增加采购方式变更")
+    expect(page.locator(".panel-title").first).to_have_text("增加采购失败方式变更")
     expect(page.locator("#reason")).to_have_value(REASON)
     expect(page.locator("#plan option:checked")).to_have_text(PROJECT)
     kept = page.locator(".pending-file")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,9 +11,10 @@ from sqlalchemy import func, select
 from app.timezone import business_today
 from models import MethodChange, ProcurementPlan, SpendingReduction
 from tests.browser.conftest import open_menu, sign_in, switch_to
+from tests.support.english import latin_words
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Locator, Page
+    from playwright.sync_api import FilePayload, Locator, Page
 
 expect = pytest.importorskip("playwright.sync_api").expect
 
@@ -23,9 +23,13 @@ NON_TENDER = f"{UNIT}校园信息化运维服务项目（竞争性磋商失败�
 TENDER = f"{UNIT}校医室医疗设备采购项目（公开招标失败）"  # 公开招标, completed
 FILE_NAME = "采购失败情况说明.pdf"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-CHANGE_KIND = "采购方式失败变更"  # the 待办任务 label (the menu says 采购失败方式变更)
+ATTACHMENT: FilePayload = {"name": FILE_NAME, "mimeType": "application/pdf", "buffer": PDF}
+CHANGE_KIND = "采购失败方式变更"  # the 待办任务 label, as the menu says
+WORKS = f"{UNIT}教学楼维修改造工程"  # completed 工程, no failure recorded
+INQUIRY_REFUSED = ("变更后的采购方式不符合采购计划备案的规定：第1条采购内容（信息技术服务）："
+                   "工程和服务类品目不能选择询价。")
 SPENDING_NO = f"YK{business_today().year}-PDS-001"  # 3,000,000.00, nothing used
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+TODO = "#queue-tasks tr[data-task]"  # 首页 → 待办任务, one row per task
 TOO_MUCH = ("调减金额3,000,000.01 元超过可调减金额3,000,000.00 元（计划金额3,000,000.00 元，"
             "已申请使用0.00 元，已支付0.00 元）。")
 
@@ -36,9 +40,9 @@ def flashed(page: Page, message: str) -> None:
 
 
 def english(page: Page) -> set[str]:
-    """Latin words a person would read (the file's name, file types, 用款计划 numbers aside)."""
-    text = re.sub(r"YK\d{4}-[A-Z]+-\d{3}", "", page.inner_text("body").replace(FILE_NAME, ""))
-    return set(LATIN_WORD.findall(text)) - {"PDF", "JPG", "PNG"}
+    """Latin words a person would read (the file's name, file types, 用款计划 numbers and
+    导出Excel aside)."""
+    return latin_words(page.inner_text("body"), FILE_NAME)
 
 
 def choose(page: Page, select: str, text: str) -> None:
@@ -78,7 +82,7 @@ def approve(page: Page, username: str, kind: str, step: str, label: str, record:
             shot: str | None = None) -> None:
     """首页 → 待办任务 → 进入审批: check the record, 同意 with an opinion, 审核."""
     switch_to(page, username)
-    todo = page.locator("#todo tr", has_text=kind)
+    todo = page.locator(TODO, has_text=kind)
     expect(todo).to_have_count(1)
     expect(todo).to_contain_text(label)
     expect(todo).to_contain_text(UNIT)
@@ -103,7 +107,7 @@ def approve(page: Page, username: str, kind: str, step: str, label: str, record:
     page.click("button[type=submit]:has-text('审核')")
     flashed(page, "审核完成。")
     page.goto("/")
-    expect(page.locator("#todo tr", has_text=kind)).to_have_count(0)
+    expect(page.locator(TODO, has_text=kind)).to_have_count(0)
 
 
 def file_method_change(page: Page, project: str, method: str) -> None:
@@ -111,12 +115,12 @@ def file_method_change(page: Page, project: str, method: str) -> None:
     open_menu(page, "计划管理", "采购失败方式变更")
     page.click("a[href*='/methodchangeview/add']")
     page.wait_for_load_state()
-    expect(page.locator(".panel-title").first).to_have_text("增加采购方式变更")
+    expect(page.locator(".panel-title").first).to_have_text("增加采购失败方式变更")
     choose(page, "#plan", project)
     page.select_option("#new_method", label=method)
     page.fill("#reason", f"项目采购失败，经论证改为{method}。")
     page.set_input_files("#attachment", files=[
-        {"name": FILE_NAME, "mimeType": "application/pdf", "buffer": PDF}])
+        ATTACHMENT])
     assert not english(page), f"English on the change form: {english(page)}"
     save(page)
     flashed(page, "增加成功")
@@ -163,7 +167,7 @@ def test_failed_procurement_changes_method(page: Page, db_session: Any) -> None:
     record = [TENDER, "公开招标", "竞争性谈判", FILE_NAME]
     approve(page, "pds_internal", CHANGE_KIND, "internal_review", "单位内部审核", record)
     switch_to(page, "pds_sup_review")  # not before 监管处审核
-    expect(page.locator("#todo tr", has_text=CHANGE_KIND)).to_have_count(0)
+    expect(page.locator(TODO, has_text=CHANGE_KIND)).to_have_count(0)
     approve(page, "pds_sup_first", CHANGE_KIND, "supervision_check", "监管处审核", record)
     assert method_of(db_session, TENDER) == "公开招标"  # not yet applied
     approve(page, "pds_sup_review", CHANGE_KIND, "supervision_approval", "监管处审批", record)
@@ -212,3 +216,55 @@ def test_spending_plan_is_reduced(page: Page, db_session: Any) -> None:
         expect(cell(page, SPENDING_NO, column)).to_have_text(amount)
     assert not english(page), f"English on the spending plans: {english(page)}"
     page.screenshot(path="test-results/reduction_completed.png", full_page=True)
+
+
+def test_inquiry_for_a_failed_service_project_is_refused_as_typed(page: Page,
+                                                                  db_session: Any) -> None:
+    """The clerk sees the recorded failures, records one, and a 询价 for 服务 is refused with
+    the Chinese message and the form as typed; 单一来源 then saves without choosing the file
+    again."""
+    sign_in(page, "pds_clerk")
+    open_menu(page, "计划管理", "采购失败登记")
+    for project in (NON_TENDER, TENDER):
+        expect(row(page, project)).to_be_visible()
+    page.click("a[href*='/procurementfailureview/add']")
+    page.wait_for_load_state()
+    expect(page.locator(".panel-title").first).to_have_text("增加采购失败登记")
+    offered = page.locator("#plan option").all_inner_texts()
+    assert WORKS in offered and NON_TENDER not in offered, offered
+    choose(page, "#plan", WORKS)
+    failed_on = page.locator("#failed_on")  # typed: the datepicker drops a value it did not see
+    failed_on.press_sequentially(business_today().isoformat())
+    failed_on.press("Tab")
+    page.fill("#reason", "投标截止时投标人不足三家，公开招标失败。")
+    assert not english(page), f"English on the failure form: {english(page)}"
+    save(page)
+    flashed(page, "增加成功")
+    open_menu(page, "计划管理", "采购失败登记")
+    expect(row(page, WORKS)).to_contain_text("公开招标")
+
+    open_menu(page, "计划管理", "采购失败方式变更")
+    page.click("a[href*='/methodchangeview/add']")
+    page.wait_for_load_state()
+    expect(page.locator("form")).to_contain_text("取得新的政府采购计划编号")
+    choose(page, "#plan", NON_TENDER)
+    page.select_option("#new_method", label="询价")
+    page.fill("#reason", "竞争性磋商失败，拟改为询价。")
+    page.set_input_files("#attachment", files=[
+        ATTACHMENT])
+    save(page)
+    flashed(page, INQUIRY_REFUSED)
+    db_session.expire_all()
+    assert db_session.scalar(select(func.count()).select_from(MethodChange)) == 0
+    selected = page.locator("#plan option:checked").inner_text()
+    assert selected.strip() == NON_TENDER, selected
+    expect(page.locator("#new_method option:checked")).to_have_text("询价")
+    expect(page.locator("#reason")).to_have_value("竞争性磋商失败，拟改为询价。")
+    assert not english(page), f"English on the refused form: {english(page)}"
+    page.screenshot(path="test-results/method_change_inquiry_refused.png", full_page=True)
+    page.select_option("#new_method", label="单一来源")
+    save(page)
+    flashed(page, "增加成功")
+    db_session.expire_all()
+    change = db_session.scalar(select(MethodChange))
+    assert (change.new_method.value, change.attachment_name) == ("单一来源", FILE_NAME)

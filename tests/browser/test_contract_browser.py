@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from app.timezone import business_today
 from models import Contract, PaymentApplication, PlanItem, ProcurementPlan
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import open_menu, sign_in
+from tests.support.english import latin_words
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -26,15 +28,11 @@ SUPPLIER = f"河南中原建设工程有限公司（{CREDIT_CODE}）"
 WAGE = ("河南中原建设工程有限公司农民工工资专户", "4100100201000888888", "中国银行平顶山分行")
 FILE_NAME = "施工合同.pdf"
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
-LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def english(page: Page, *allowed: str) -> set[str]:
     """Latin words a person would read (contract number, credit code and ``allowed`` aside)."""
-    text = page.inner_text("body").replace(CODE, "").replace(CREDIT_CODE, "")
-    for word in allowed:
-        text = text.replace(word, "")
-    return set(LATIN_WORD.findall(text))
+    return latin_words(page.inner_text("body"), CODE, CREDIT_CODE, *allowed)
 
 
 def flashed(page: Page, message: str | re.Pattern[str]) -> None:
@@ -66,16 +64,31 @@ def plan_item(db_session: Any) -> str:
         ProcurementPlan.project_name == PROJECT)))
 
 
+def choose_plan(page: Page, project: str) -> None:
+    """Choose the 采购项目: the form reloads for it (?plan=)."""
+    value = page.locator("#plan option", has_text=project).first.get_attribute("value")
+    choose(page, "#plan", project)
+    page.wait_for_url(re.compile(rf"[?&]plan={value}(&|$)"))
+    page.wait_for_load_state()
+    expect(page.locator("#plan option:checked")).to_have_text(project)
+
+
 def file_contract(page: Page, db_session: Any) -> str:
     """合同管理 → 合同备案 → 增加: the whole project in one contract; returns the 用款计划 no."""
     open_menu(page, "合同管理", "合同备案")
     page.click("a[href*='/contractview/add']")
     page.wait_for_load_state()
     expect(page.locator(".panel-title").first).to_have_text("新增合同备案")
-    choose(page, "#plan", PROJECT)
-    page.select_option("#items", value=plan_item(db_session))
-    page.fill("#code", CODE)
+    page.fill("#code", CODE)  # typed before the project: kept when the form reloads for it
     page.fill("#name", NAME)
+    choose_plan(page, PROJECT)
+    expect(page.locator("#code")).to_have_value(CODE)
+    expect(page.locator("#name")).to_have_value(NAME)
+    expect(page.locator("#items option")).to_have_count(1)  # this project's line only
+    wage = page.locator("#wage_account")
+    for text in (*WAGE, "施工总承包单位"):
+        expect(wage).to_contain_text(text)
+    page.select_option("#items", value=plan_item(db_session))
     choose(page, "#supplier", SUPPLIER)
     page.fill("#amount", "1280000.00")
     signed = page.locator("#signed_on")  # typed: the datepicker drops a value it did not see
@@ -121,12 +134,21 @@ def test_contract_is_announced_and_paid_to_the_wage_account(
     public = browser.new_context(base_url=live_server, locale="zh-CN")
     try:  # anybody, signed in or not
         visitor = public.new_page()
-        visitor.goto("/public/contracts/")
+        visitor.goto("/public/")
+        assert_accessible(visitor, "公告公示")
+        visitor.click("a[href='/public/contracts/']")
+        visitor.wait_for_load_state()
         announced = visitor.locator("table tbody tr", has_text=NAME)
         expect(announced).to_have_count(1)
         for text in ("平顶山市第一中学", "河南中原建设工程有限公司", "1,280,000.00 元"):
             expect(announced).to_contain_text(text)
         assert "/login" not in visitor.url
+        assert_accessible(visitor, "合同公告列表")
+        announced.locator("a").first.click()
+        visitor.wait_for_load_state()
+        expect(visitor.locator("#announcement")).to_contain_text(CODE)
+        expect(visitor.locator("#notices")).to_contain_text("合同公告")
+        assert_accessible(visitor, "合同公告")
     finally:
         public.close()
 
@@ -147,7 +169,7 @@ def test_contract_is_announced_and_paid_to_the_wage_account(
 
     page.click("a.btn:has-text('支付申请')")
     confirm(page, "确定发送到预算执行系统吗？")
-    flashed(page, re.compile(r"支付申请ZF\d{14}已发送预算执行系统。"))
+    flashed(page, re.compile(r"支付申请ZF\d{14}已提交，状态：待发送。"))
     db_session.expire_all()
     payment = db_session.scalar(select(PaymentApplication).where(
         PaymentApplication.id == int(pk)))
@@ -155,9 +177,9 @@ def test_contract_is_announced_and_paid_to_the_wage_account(
     assert (payment.status, payment.amount) == ("sent", Decimal("300000.00"))
     number = payment.application_no
     assert re.fullmatch(rf"ZF{business_today():%Y%m%d}\d{{6}}", number), number
-    flashed(page, f"支付申请{number}已发送预算执行系统。")
+    flashed(page, f"支付申请{number}已提交，状态：待发送。")
     shown = page.inner_text("body")
-    for text in ("已发送预算执行系统", "300,000.00 元", *WAGE):
+    for text in ("待发送", "300,000.00 元", *WAGE):
         assert text in shown, f"{text!r} missing on the application page"
     assert not english(page, number, spending_no), "English on the application page"
 
@@ -169,3 +191,39 @@ def test_contract_is_announced_and_paid_to_the_wage_account(
         assert text in form, f"{text!r} missing on the 支付申请表"
     assert not english(page, number, spending_no), "English on the 支付申请表"
     page.screenshot(path="test-results/payment_print.png", full_page=True)
+
+
+FURNITURE = "平顶山市第一中学办公家具采购项目"  # goods: no wage account
+FAILED = "平顶山市第一中学校医室医疗设备采购项目（公开招标失败）"
+
+
+def test_contract_form_shows_only_what_the_chosen_project_has(page: Page,
+                                                              db_session: Any) -> None:
+    """新增合同备案: nothing before a project; a goods project without, an engineering project
+    with its 农民工工资专用账户; failed projects are not offered."""
+    sign_in(page, "pds_clerk")
+    open_menu(page, "合同管理", "合同备案")
+    page.click("a[href*='/contractview/add']")
+    page.wait_for_load_state()
+    offered = page.locator("#plan option").all_inner_texts()
+    assert PROJECT in offered and FURNITURE in offered, offered
+    assert FAILED not in offered and not any("失败" in o for o in offered), offered
+    expect(page.locator("#items option")).to_have_count(0)
+    expect(page.locator("label[for^='funding_']")).to_have_count(0)
+    expect(page.locator("#wage_account")).to_have_count(0)
+
+    page.fill("#amount", "300000.00")
+    choose_plan(page, FURNITURE)
+    expect(page.locator("#amount")).to_have_value("300000.00")
+    lines = page.locator("#items option").all_inner_texts()
+    assert lines and all(o.startswith(FURNITURE) for o in lines), lines
+    expect(page.locator("label[for^='funding_']")).to_have_count(1)
+    expect(page.locator("#wage_account")).to_have_count(0)
+    page.screenshot(path="test-results/contract_form_goods.png", full_page=True)
+
+    choose_plan(page, PROJECT)
+    lines = page.locator("#items option").all_inner_texts()
+    assert lines and all(o.startswith(PROJECT) for o in lines), lines
+    expect(page.locator("#wage_account")).to_contain_text(WAGE[1])
+    assert page.locator("#wage_account").is_visible()
+    assert_accessible(page, "新增合同备案（工程类项目）")

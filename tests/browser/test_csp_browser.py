@@ -12,6 +12,7 @@ from flask import Flask
 
 from tests.browser.conftest import sign_in, switch_to
 from tests.support.plans import filed_plan
+from tests.test_intentions import _seeded, clerk, draft  # noqa: F401 (fixtures)
 from tests.test_payments import application, filed_contract  # noqa: F401 (a fixture)
 
 expect = pytest.importorskip("playwright.sync_api").expect
@@ -49,7 +50,9 @@ def test_the_watch_sees_a_blocked_script(page, csp_violations: list[str]) -> Non
     csp_violations.clear()
 
 
-def test_clerk_pages_and_list_confirmations(page, csp_violations: list[str]) -> None:
+def test_clerk_pages_and_list_confirmations(page, csp_violations: list[str],
+                                            draft: int) -> None:  # noqa: F811
+    """Delete and 公开 apply to a draft intention only: the clerk has one."""
     sign_in(page, "zz_clerk")
     expect(page.locator("body")).to_contain_text("欢迎您，郑州市经办人")
     settle(page, csp_violations, "首页")
@@ -79,7 +82,7 @@ def test_clerk_pages_and_list_confirmations(page, csp_violations: list[str]) -> 
     expect(confirm.locator(".modal-body")).to_contain_text("确定公开所选采购意向吗？")
     confirm.locator("#modal-confirm-ok").click()
     page.wait_for_load_state()
-    # The demo intentions are published already: the action answers, and says why not.
+    # The draft is published: the action answers with what it did.
     expect(page.locator("div.alert").first).to_be_visible()
     settle(page, csp_violations, "公开之后")
 

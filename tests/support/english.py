@@ -44,3 +44,20 @@ def english_words(html: str, allowed: set[str]) -> set[str]:
     parser.feed(html)
     text = " ".join(parser.parts)
     return {w for w in WORD.findall(text) if w.lower() not in allowed}
+
+
+LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Latin the product itself shows: file types and the 导出Excel button.
+PRODUCT_WORDS = frozenset({"PDF", "JPG", "PNG", "SVG", "Excel"})
+SPENDING_PLAN_NUMBER = re.compile(r"YK\d{4}-[A-Z]+-\d{3}")
+
+
+def latin_words(text: str, *data: str) -> set[str]:
+    """Latin words a person would read in ``text`` (a page's inner text).
+
+    The ``data`` strings shown (file names, codes), 用款计划 numbers and the product's own words
+    are left out.
+    """
+    for shown in data:
+        text = text.replace(shown, "")
+    return set(LATIN_WORD.findall(SPENDING_PLAN_NUMBER.sub("", text))) - PRODUCT_WORDS

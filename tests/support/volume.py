@@ -29,6 +29,7 @@ from models import (
     Category,
     Contract,
     ContractFunding,
+    ContractNotice,
     FundSource,
     Intention,
     Method,
@@ -42,6 +43,7 @@ from models import (
     PlanFunding,
     PlanItem,
     Post,
+    ProcurementFailure,
     ProcurementPlan,
     Project,
     RecoveryAttempt,
@@ -151,7 +153,13 @@ def _contracts(session: Any, clerk: Operator, start: int, count: int) -> list[Co
         supplier=supplier, amount=AMOUNT, signed_on=date(2026, 1, 1), total_contracts=1,
         total_amount=AMOUNT, status="completed", announced_on=utcnow(), created_by_id=clerk.id,
         items=list(plan.items),
-        fundings=[ContractFunding(spending_plan=plan.fundings[0].spending_plan, amount=AMOUNT)])
+        fundings=[ContractFunding(spending_plan=plan.fundings[0].spending_plan, amount=AMOUNT)],
+        notices=[ContractNotice(
+            kind="announcement", published_on=utcnow(), unit_name=clerk.unit.name,
+            plan_number=plan.plan_number, project_name=plan.project_name, code=f"QB-HT-{n}",
+            name=f"预算合同{n}", supplier_name=supplier.name,
+            supplier_credit_code=supplier.credit_code, amount=AMOUNT, total_amount=AMOUNT,
+            total_contracts=1, signed_on=date(2026, 1, 1))])
         for n, plan, supplier in zip(range(start, start + count), plans, suppliers, strict=True)]
     session.add_all(rows)
     return rows
@@ -175,6 +183,14 @@ def method_changes(session: Any, user: Operator, start: int, count: int) -> None
         unit_id=clerk.unit_id, plan=plan, old_method=Method.open_tender,
         new_method=Method.consultation, reason="公开招标失败", status="draft",
         created_by_id=clerk.id) for plan in _plans(session, clerk, start, count))
+
+
+def failures(session: Any, user: Operator, start: int, count: int) -> None:
+    clerk = _clerk(session, user)
+    session.add_all(ProcurementFailure(
+        unit_id=clerk.unit_id, plan=plan, method=Method.open_tender, failed_on=date(2026, 1, 2),
+        reason="投标人不足三家", created_by_id=clerk.id)
+        for plan in _plans(session, clerk, start, count))
 
 
 def reductions(session: Any, user: Operator, start: int, count: int) -> None:
@@ -221,10 +237,16 @@ def bid_filings(session: Any, user: Operator, start: int, count: int) -> None:
         for project, author in zip(projects, authors, strict=True))
 
 
-def announcements(session: Any, user: Operator, start: int, count: int) -> None:
+def announcements(session: Any, user: Operator, start: int, count: int,
+                  published: bool = False) -> None:
     session.add_all(BidChangeAnnouncement(
-        unit_id=user.unit_id, project=project, title=f"变更公告{project.code}", content="内容")
+        unit_id=user.unit_id, project=project, title=f"变更公告{project.code}", content="内容",
+        published=published, published_on=utcnow() if published else None)
         for project in _projects(session, user.unit_id, start, count))
+
+
+def published_announcements(session: Any, user: Operator, start: int, count: int) -> None:
+    announcements(session, user, start, count, published=True)
 
 
 def projects(session: Any, user: Operator, start: int, count: int) -> None:

@@ -6,6 +6,7 @@ document.getElementById("add-item").addEventListener("click", function () {
   var next = rows.length;
   copy.querySelectorAll("input, select").forEach(function (el) {
     el.name = el.name.replace(/^item-\d+-/, "item-" + next + "-");
+    el.setAttribute("aria-label", el.getAttribute("aria-label").replace(/第\d+行/, "第" + (next + 1) + "行"));
     if (el.tagName === "INPUT") { el.value = ""; } else { el.selectedIndex = 0; }
   });
   body.appendChild(copy);
