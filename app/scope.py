@@ -27,11 +27,9 @@ def is_sys_admin(user: Operator | None) -> bool:
     return user is not None and user.post_code == SYS_ADMIN
 
 
-class UnitScopeFilter(BaseFilter):
-    """Restricts a query to the current operator's unit; the system administrator sees all."""
-
-    name = "本单位"
-    arg_name = "unit_scope"
+class OperatorScopeFilter(BaseFilter):
+    """Restricts a query by the current operator: the system administrator sees all, an
+    operator without a unit nothing, others what ``within`` allows."""
 
     def apply(self, query: Any, value: Any) -> Any:
         user = current_operator()
@@ -39,8 +37,21 @@ class UnitScopeFilter(BaseFilter):
             return query
         if user is None or user.unit_id is None:
             return query.filter(false())
-        column = getattr(self.model, self.column_name)
-        return query.filter(column == user.unit_id)
+        return query.filter(self.within(getattr(self.model, self.column_name), user))
+
+    def within(self, column: Any, user: Operator) -> Any:
+        """The condition on the filtered ``column`` for ``user`` (who has a unit)."""
+        raise NotImplementedError
+
+
+class UnitScopeFilter(OperatorScopeFilter):
+    """Restricts a query to the current operator's unit; the system administrator sees all."""
+
+    name = "本单位"
+    arg_name = "unit_scope"
+
+    def within(self, column: Any, user: Operator) -> Any:
+        return column == user.unit_id
 
 
 UNIT_SCOPE = [["unit_id", UnitScopeFilter, None]]
