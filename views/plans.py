@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.scope import UNIT_SCOPE, current_operator
-from app.services import files, plans
+from app.services import catalogue, files, plans
 from app.services import workflow as flow
 from app.services.errors import ServiceError
 from app.services.intentions import linkable_intentions
@@ -226,4 +226,4 @@ class CatalogueItemView(ServiceModelView):
     }
     formatters_columns = {"mall_limit": money, "centralised_limit": money}
 
-    save_command = staticmethod(plans.save_catalogue_item)
+    save_command = staticmethod(catalogue.save_catalogue_item)

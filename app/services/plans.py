@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -25,7 +24,6 @@ from app.services.records import (
     EDITABLE,
     clerk_of,
     delete_record,
-    save_record,
     status_label,
     unit_id_of,
 )
@@ -387,30 +385,6 @@ def register(registry: WorkflowRegistry) -> None:
     registry.record(RecordType(RECORD, "采购计划备案", ProcurementPlan, WORKFLOW_FIELDS,
                                _describe, _attachments, tables=_tables, summary=_summary))
     registry.record_hook("generate_plan_number", ProcurementPlan, _generate_number)
-
-
-def validate_catalogue_item(session: Session, item: CatalogueItem) -> None:
-    """品目: a unique code, a name, a category and non-negative limits."""
-    item.code, item.name = (item.code or "").strip(), (item.name or "").strip()
-    if not item.code or not item.name:
-        raise ValidationFailed("品目编码和品目名称不能为空。")
-    clash = select(CatalogueItem.id).where(CatalogueItem.code == item.code,
-                                           CatalogueItem.id != item.id)
-    if session.scalar(clash):
-        raise ValidationFailed(f"品目编码“{item.code}”已存在。")
-    item.mall_limit = optional_money(item.mall_limit, "网上商城数额上限", field="mall_limit")
-    item.centralised_limit = optional_money(item.centralised_limit, "集中采购数额标准",
-                                            field="centralised_limit")
-
-
-def save_catalogue_item(session: Session, actor: Operator | None, data: Mapping[str, Any],
-                        item: CatalogueItem | None = None) -> CatalogueItem:
-    """品目管理 保存.
-
-    :raises ValidationFailed: as :func:`validate_catalogue_item`
-    """
-    return save_record(session, CatalogueItem, item, data,
-                       lambda record, creating: validate_catalogue_item(session, record))
 
 
 def delete_plan(session: Session, actor: Operator | None, plan: ProcurementPlan) -> None:
