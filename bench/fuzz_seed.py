@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from bench.client import ApiSession
 
@@ -35,6 +35,22 @@ def _ok(reply: Any, what: str) -> Any:
     return reply.json()
 
 
+def _intentions(database_url: str, source: int, count: int) -> list[int]:
+    """Copies of the intention ``source`` (published 30-90 days ago, as a 郑州 plan needs): an
+    intention serves one plan, and the demo has one such intention."""
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        columns = [c["name"] for c in inspect(conn).get_columns("intention") if c["name"] != "id"]
+        chosen = ", ".join("project_name || :suffix" if c == "project_name" else c
+                           for c in columns)
+        copy = text(f"INSERT INTO intention ({', '.join(columns)}) "  # the table's own column names
+                    f"SELECT {chosen} FROM intention WHERE id = :id RETURNING id")
+        ids = [conn.execute(copy, {"id": source, "suffix": f"（模糊测试{n}）"}).scalar_one()
+               for n in range(1, count + 1)]
+    engine.dispose()
+    return ids
+
+
 def seed(base_url: str, database_url: str, password: str) -> dict[str, Any]:
     """Create the records; returns their ids by kind and, under ``bodies``, a valid body of
     each write by its path (the examples schemathesis varies one field at a time)."""
@@ -55,7 +71,8 @@ def seed(base_url: str, database_url: str, password: str) -> dict[str, Any]:
                    "method": "open_tender", "organisation": "decentralised"}],
         "fundings": {str(spending): AMOUNT},
     }
-    plans = [_ok(clerk.post_json(PLANS, body), "采购计划备案")["id"] for _ in range(3)]
+    plans = [_ok(clerk.post_json(PLANS, {**body, "intention_id": linked}), "采购计划备案")["id"]
+             for linked in [intention, *_intentions(database_url, intention, 2)]]
     for pk in plans[1:]:
         _ok(clerk.post_json(f"{PLANS}{pk}/submit"), "提交")
     competent = _signed_in(base_url, "zz_competent", password)
