@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.demo_flows import DEMO_PASSWORD, load_projects, load_suppliers
+from app.demo_mall import load_mall
 from app.permissions import SYS_ADMIN
 from app.services.notifications import without_sms
 from app.services.operators import create_operator
@@ -204,4 +205,5 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     # to its made-up phones.
     with without_sms():
         load_projects(session)
+        load_mall(session, DEMO_PASSWORD)
     return accounts

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from flask_appbuilder import Model
 from sqlalchemy import (
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,6 +42,9 @@ class Supplier(Model):
     bank_account_name: Mapped[str] = mapped_column(String(200), nullable=False)
     bank_account_no: Mapped[str] = mapped_column(String(40), nullable=False)
     bank_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    # 中小企业 as the supplier declares it; a 网上商城 order fixes it when confirmed.
+    sme: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                      server_default=false())
     created_on: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
     def __repr__(self) -> str:
