@@ -155,6 +155,8 @@ def build_config() -> dict[str, object]:
         # Workflow messages that also go by SMS (comma-separated): returned, completed,
         # plan_number (to the applicant), new_task (to the reviewers, who get reminders too).
         "WORKFLOW_SMS": os.environ.get("WORKFLOW_SMS", "returned,completed,plan_number"),
+        # 网上商城 payment reminders (before, on and after the due date) also go by SMS.
+        "MALL_PAYMENT_SMS": os.environ.get("MALL_PAYMENT_SMS", "1") == "1",
         "TEMP_PASSWORD_MINUTES": int(os.environ.get("TEMP_PASSWORD_MINUTES", "30")),
         # Logins, 找回密码 and registrations: limits per client, per phone and per account.
         # Limits live in RATELIMIT_STORAGE_URI (redis://… so that they hold across workers;

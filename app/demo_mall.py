@@ -16,7 +16,7 @@ from app.services import workflow as flow
 from app.services.accounts import supplier_account
 from app.services.contracts import validate_supplier
 from app.services.notifications import holders
-from app.timezone import utcnow
+from app.timezone import business_today, utcnow
 from models import (
     CatalogueItem,
     Category,
@@ -127,6 +127,7 @@ def _approve_all(session: Session, plan_id: int) -> None:
     """Walk a submitted plan through its chain: whoever holds each open task approves."""
     for _ in range(12):
         instance = flow.instance_of(session, plans.RECORD, plan_id)
+        assert instance is not None, "the plan was submitted before"
         task = session.scalar(select(WorkflowTask).where(
             WorkflowTask.instance_id == instance.id, WorkflowTask.status == "open"))
         if task is None:
@@ -138,9 +139,15 @@ def _approve_all(session: Session, plan_id: int) -> None:
 
 def _plan(session: Session, clerk: Operator) -> None:
     items = {row.code: row.id for row in session.scalars(select(CatalogueItem))}
-    spending = session.scalar(select(SpendingPlan.id).where(SpendingPlan.unit_id == clerk.unit_id)
-                              .order_by(SpendingPlan.external_no))
     total = sum((Decimal(amount) for _code, _qty, amount, _org in PLAN_LINES), Decimal("0"))
+    # Its own 用款计划: the unit's other two keep their whole room for the other demo flows.
+    year = business_today().year
+    spending_plan = SpendingPlan(
+        external_no=f"YK{year}-{clerk.unit.region.code.upper()}-003", unit_id=clerk.unit_id,
+        name=f"{year}年网上商城办公采购经费", year=year, plan_amount=Decimal("200000.00"))
+    session.add(spending_plan)
+    session.flush()
+    spending = spending_plan.id
     zhengzhou = clerk.unit.region.code == "zz"
     data = plans.PlanInput(
         project_name=f"{clerk.unit.name}{PLAN_NAME}", fund_source="spending_plan",
@@ -162,5 +169,6 @@ def load_mall(session: Session, password: str) -> None:
     suppliers = _suppliers(session, password)
     _catalogue(session, suppliers)
     for username in ("sj_clerk", "zz_clerk", "pds_clerk"):
-        _plan(session, session.scalar(select(Operator).where(Operator.username == username)))
+        _plan(session, session.scalars(
+            select(Operator).where(Operator.username == username)).one())
     session.commit()

@@ -139,6 +139,61 @@ SUPPLIER_SELF: tuple[Grant, ...] = (
 )
 
 
+# 网上商城: each part's grants (buyers, suppliers, supervision); the posts below combine them.
+# 商品搜索 and the product page (a supervision post may be given the same read grants).
+MALL_CATALOGUE_READ: tuple[Grant, ...] = (
+    *grants("MallCatalogueView", READ),
+    *menu("Mall", "MallProducts"),
+)
+MALL_CATALOGUE_BUYER: tuple[Grant, ...] = MALL_CATALOGUE_READ
+# 商品与报价: a supplier's own offers (增加, 修改, 价格历史, 下架, 重新提交审核, 上架证明).
+MALL_CATALOGUE_SUPPLIER: tuple[Grant, ...] = (
+    *grants("SupplierOfferView", ("can_list", "can_show", "can_add", "can_edit")),
+    *menu("SupplierCenter", "MallOffers"),
+)
+MALL_ORDERS_BUYER: tuple[Grant, ...] = (
+    *grants("MallCartView", ("can_list", "can_edit", "can_add")),
+    *grants("MallOrderView", ("can_list", "can_show", "can_edit", "can_delete")),
+    *grants("MallPlanLinesView", ("can_list",)),
+    *grants("MallCartApi", ("can_get", "can_post", "can_put", "can_delete")),
+    *grants("MallOrderApi", ("can_get", "can_post", "can_submit", "can_cancel")),
+    *menu("Mall", "MallCart", "MallOrders", "MallPlanLines"),
+)
+MALL_SUPPLIER_ORDERS: tuple[Grant, ...] = (
+    *grants("SupplierOrderView", ("can_list", "can_show", "can_act")),
+    *grants("SupplierTokenView", ("can_list", "can_issue", "can_revoke")),
+    *menu("SupplierCenter", "MallSupplierOrders", "MallSupplierTokens"),
+)
+# 打印合同 of an order: its unit, its supplier and the region's supervision (the page checks
+# which order each may read).
+MALL_CONTRACT_PRINT: tuple[Grant, ...] = grants("MallContractView", ("can_mall_contract",))
+MALL_PAYMENT_BUYER: tuple[Grant, ...] = (
+    *MALL_CONTRACT_PRINT,
+    *grants("MallPaymentView", ("can_mall_pay", "can_mall_voucher")),
+    *grants("MallSettlementApi", ("can_pay", "can_payments")),
+)
+MALL_ACCEPTANCE_BUYER: tuple[Grant, ...] = (
+    *grants("MallAcceptanceView", ("can_mall_accept", "can_mall_evaluate",
+                                   "can_mall_after_sales", "can_mall_resolve")),
+    *grants("MallSettlementApi", ("can_accept", "can_evaluate", "can_after_sales",
+                                  "can_resolve")),
+    *menu("Mall", "MallAfterSales"),
+)
+MALL_EXCEPTIONS_BUYER: tuple[Grant, ...] = (
+    *grants("MallExceptionView", ("can_list", "can_resolve")),
+    *menu("Mall", "MallExceptions"),
+)
+# 监管部门: the mall orders and figures of their region's units (read-only).
+MALL_SUPERVISION: tuple[Grant, ...] = (
+    *grants("MallSupervisionView", ("can_list", "can_show")),
+    *grants("MallStatsView", ("can_list",)),
+    *menu("Supervision", "MallSupervision", "MallStats"),
+)
+MALL_BUYER = (*MALL_CATALOGUE_BUYER, *MALL_ORDERS_BUYER, *MALL_PAYMENT_BUYER,
+              *MALL_ACCEPTANCE_BUYER, *MALL_EXCEPTIONS_BUYER)
+MALL_SUPPLIER = (*MALL_CATALOGUE_SUPPLIER, *MALL_SUPPLIER_ORDERS, *MALL_CONTRACT_PRINT)
+
+
 @dataclass(frozen=True)
 class PostSpec:
     """A post: its code (what workflows name), Chinese name, unit kind and base grants."""
@@ -167,18 +222,22 @@ SUPPLIER = "supplier"
 POSTS: tuple[PostSpec, ...] = (
     PostSpec(CLERK, "经办岗", "purchaser",
              (*WORKBENCH, *BID_CHANGE_FILING, *INTENTIONS, *SPENDING_PLANS_READ, *PLAN_FILING,
-              *CHANGES, *CONTRACT_FILING, *PAYMENTS)),
+              *CHANGES, *CONTRACT_FILING, *PAYMENTS, *MALL_BUYER)),
     PostSpec(INTERNAL_REVIEWER, "内部审核岗", "purchaser", REVIEWER),
     PostSpec("competent_reviewer", "主管单位审核岗", "purchaser", SCOPE_REVIEWER),
     PostSpec("division_first", "业务处室初审岗", "division", SCOPE_REVIEWER),
     PostSpec("division_review", "业务处室复核岗", "division", SCOPE_REVIEWER),
-    PostSpec("supervision_first", "监管部门初审岗", "supervision", SCOPE_REVIEWER),
-    PostSpec("supervision_review", "监管部门复核岗", "supervision", SCOPE_REVIEWER),
+    PostSpec("supervision_first", "监管部门初审岗", "supervision",
+             (*SCOPE_REVIEWER, *MALL_SUPERVISION, *MALL_CONTRACT_PRINT,
+              *MALL_CATALOGUE_READ)),
+    PostSpec("supervision_review", "监管部门复核岗", "supervision",
+             (*SCOPE_REVIEWER, *MALL_SUPERVISION, *MALL_CONTRACT_PRINT,
+              *MALL_CATALOGUE_READ)),
     PostSpec("office_reviewer", "市采购办审核岗", "office", (*REVIEWER, *REGISTRATION_REVIEW)),
     # The system administrator's role is FAB's admin role, which holds every permission.
     PostSpec(SYS_ADMIN, "系统管理员", ""),
     PostSpec(UNIT_ADMIN, "单位管理员", "", (*OPERATOR_MANAGE, *ROLE_MANAGE, *REGISTRATION_INFO)),
-    PostSpec(SUPPLIER, "供应商", "supplier", SUPPLIER_SELF),
+    PostSpec(SUPPLIER, "供应商", "supplier", (*SUPPLIER_SELF, *MALL_SUPPLIER)),
 )
 
 # Posts a unit administrator may give to the unit's own operators (through 内部审核标志).
@@ -194,6 +253,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec("plan_changes", "采购失败方式变更与用款计划调减", CHANGES),
     FunctionSpec("contract_filing", "合同备案", CONTRACT_FILING),
     FunctionSpec("payments", "资金支付申请", PAYMENTS),
+    FunctionSpec("mall", "网上商城", MALL_BUYER),
 )
 
 POSTS_BY_CODE = {post.code: post for post in POSTS}
@@ -238,6 +298,23 @@ PERMISSION_LABELS = {
     "send": "支付申请",
     "can_print_form": "打印支付申请表",
     "can_send": "接口支付申请",
+    "can_cancel": "接口取消",
+    "can_act": "办理",
+    "can_issue": "签发令牌",
+    "can_revoke": "吊销令牌",
+    "can_resolve": "处理",
+    "can_mall_accept": "验收",
+    "can_mall_contract": "打印合同",
+    "can_mall_pay": "付款",
+    "can_mall_voucher": "下载付款凭证",
+    "can_mall_evaluate": "评价",
+    "can_mall_after_sales": "售后列表",
+    "can_mall_resolve": "售后处理",
+    "can_accept": "接口验收",
+    "can_pay": "接口付款",
+    "can_payments": "接口付款记录",
+    "can_evaluate": "接口评价",
+    "can_after_sales": "接口售后列表",
 }
 VIEW_LABELS = {
     "SystemAdmin": "系统管理",
@@ -345,6 +422,43 @@ VIEW_LABELS = {
     "SupplierRegisterView": "供应商注册",
     "UnitRegisterView": "采购人注册",
     "MessageCenterView": "消息中心",
+    "MallCart": "购物车",
+    "MallCartView": "购物车",
+    "MallCartApi": "购物车接口",
+    "MallOrders": "我的订单",
+    "MallOrderView": "我的订单",
+    "MallOrderApi": "商城订单接口",
+    "MallPlanLines": "待采购/已完成",
+    "MallPlanLinesView": "待采购/已完成",
+    "SupplierOrderView": "商城订单（供应商）",
+    "MallSupplierOrders": "订单",
+    "SupplierTokenView": "接口令牌",
+    "MallSupplierTokens": "接口令牌",
+    "MallSupplierApi": "网上商城供应商接口",
+    "Mall": "网上商城",
+    "MallProducts": "商品搜索",
+    "MallContractView": "网上商城采购合同",
+    "MallPaymentView": "网上商城付款",
+    "MallCatalogueView": "商品搜索",
+    "MallOffers": "商品与报价",
+    "SupplierOfferView": "商品与报价",
+    "MallProductManage": "商城商品",
+    "MallProductView": "商城商品",
+    "MallOfferReview": "上架审核",
+    "OfferReviewView": "上架审核",
+    "MallExceptionView": "异常待办",
+    "MallExceptions": "异常待办",
+    "MallSupervisionView": "商城订单监督",
+    "MallSupervision": "商城订单监督",
+    "MallStatsView": "商城统计",
+    "MallStats": "商城统计",
+    "MallPolicyView": "商城规则",
+    "MallPolicies": "商城规则",
+    "MallExceptionAdminView": "商城异常",
+    "MallExceptionsAdmin": "商城异常",
+    "MallAcceptanceView": "验收与售后",
+    "MallAfterSales": "售后处理",
+    "MallSettlementApi": "商城验收付款评价接口",
 }
 
 

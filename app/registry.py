@@ -29,6 +29,21 @@ from views.contracts import ContractView, MigrantAccountView, SupplierView
 from views.contracts_api import ContractApi, MethodChangeApi, PaymentApi, SpendingReductionApi
 from views.failures_api import ProcurementFailureApi
 from views.intentions import IntentionApi, IntentionView
+from views.mall.acceptance import MallAcceptanceView, settlement_actions
+from views.mall.admin import MallPolicyView
+from views.mall.buyer_api import MallCartApi, MallOrderApi
+from views.mall.cart import MallCartView
+from views.mall.catalogue import MallCatalogueView
+from views.mall.contract import MallContractView
+from views.mall.exceptions import MallExceptionAdminView, MallExceptionView
+from views.mall.offers import MallProductView, OfferReviewView, SupplierOfferView
+from views.mall.orders import MallOrderView
+from views.mall.payment import MallPaymentView
+from views.mall.plan_lines import MallPlanLinesView
+from views.mall.settlement_api import MallSettlementApi
+from views.mall.supervision import MallStatsView, MallSupervisionView
+from views.mall.supplier import SupplierOrderView, SupplierTokenView
+from views.mall.supplier_api import MallSupplierApi
 from views.messages import MessageCenterView, unread_messages
 from views.openapi import OpenApi
 from views.operators import AdminOperatorView, OperatorApi, OperatorView
@@ -57,6 +72,7 @@ PAYMENTS = ("PaymentManage", _l("支付管理"), "fa-money-check-alt")
 SUPERVISION = ("Supervision", _l("监督管理"), "fa-gavel")
 SYSTEM = ("SystemAdmin", _l("系统管理"), "fa-cogs")
 SUPPLIER_CENTER = ("SupplierCenter", _l("供应商中心"), "fa-store")
+MALL = ("Mall", _l("网上商城"), "fa-shopping-cart")
 PERMISSIONS = ("Permissions", _l("操作权限"), "fa-user-shield")
 
 
@@ -100,6 +116,41 @@ def _record_detail(pk: Any) -> Markup:
     return Markup("") if shown is None else record_detail(*shown)
 
 
+def _register_mall_buyer(appbuilder: AppBuilder, app: Flask) -> None:
+    """网上商城 for buyers (category MALL), and the order pages reached from an order."""
+    app.jinja_env.globals["mall_settlement_actions"] = settlement_actions
+    _add(appbuilder, MallCatalogueView, "MallProducts", _l("商品搜索"), "fa-search", MALL)
+    _add(appbuilder, MallCartView, "MallCart", _l("购物车"), "fa-shopping-basket", MALL)
+    _add(appbuilder, MallOrderView, "MallOrders", _l("我的订单"), "fa-receipt", MALL)
+    _add(appbuilder, MallPlanLinesView, "MallPlanLines", _l("待采购/已完成"), "fa-tasks", MALL)
+    _add(appbuilder, MallAcceptanceView, "MallAfterSales", _l("售后处理"), "fa-tools", MALL)
+    _add(appbuilder, MallExceptionView, "MallExceptions", _l("异常待办"),
+         "fa-exclamation-triangle", MALL)
+    # Reached from the order page (付款, 打印合同): no menu entry of their own.
+    appbuilder.add_view_no_menu(MallContractView)
+    appbuilder.add_view_no_menu(MallPaymentView)
+
+
+def _register_mall_supplier(appbuilder: AppBuilder) -> None:
+    """供应商中心's 网上商城 pages."""
+    _add(appbuilder, SupplierOfferView, "MallOffers", _l("商品与报价"), "fa-tags",
+         SUPPLIER_CENTER)
+    _add(appbuilder, SupplierOrderView, "MallSupplierOrders", _l("订单"), "fa-truck",
+         SUPPLIER_CENTER)
+    _add(appbuilder, SupplierTokenView, "MallSupplierTokens", _l("接口令牌"), "fa-key",
+         SUPPLIER_CENTER)
+
+
+def _register_mall_admin(appbuilder: AppBuilder) -> None:
+    """系统管理's 网上商城 pages."""
+    _add(appbuilder, MallProductView, "MallProductManage", _l("商城商品"), "fa-box", SYSTEM)
+    _add(appbuilder, OfferReviewView, "MallOfferReview", _l("上架审核"), "fa-clipboard-check",
+         SYSTEM)
+    _add(appbuilder, MallPolicyView, "MallPolicies", _l("商城规则"), "fa-sliders-h", SYSTEM)
+    _add(appbuilder, MallExceptionAdminView, "MallExceptionsAdmin", _l("商城异常"),
+         "fa-exclamation-circle", SYSTEM)
+
+
 def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     """Register the menus, views and REST APIs, in the order the menu shows them."""
     app.jinja_env.filters["business_time"] = _business_time
@@ -139,6 +190,8 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
         appbuilder.add_view_no_menu(public_page)
     _add(appbuilder, PaymentView, "Payments", _l("资金支付申请"), "fa-money-bill", PAYMENTS)
 
+    _register_mall_buyer(appbuilder, app)
+
     _add(appbuilder, BidChangeFilingView, "BidChangeFiling", _l("中标结果变更备案"),
          "fa-file-signature", SUPERVISION)
     _add(appbuilder, BidChangeAnnouncementView, "BidChangeAnnouncement", _l("中标结果变更公告"),
@@ -146,8 +199,12 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, ProjectView, "ProjectList", _l("项目信息"), "fa-folder-open", SUPERVISION)
     _add(appbuilder, UnitRegistrationView, "UnitRegistrationReview", _l("采购人注册审核"),
          "fa-user-check", SUPERVISION)
+    _add(appbuilder, MallSupervisionView, "MallSupervision", _l("商城订单监督"), "fa-eye",
+         SUPERVISION)
+    _add(appbuilder, MallStatsView, "MallStats", _l("商城统计"), "fa-chart-bar", SUPERVISION)
     _add(appbuilder, SupplierSelfView, "SupplierInfo", _l("供应商信息"), "fa-id-card",
          SUPPLIER_CENTER)
+    _register_mall_supplier(appbuilder)
 
     _add(appbuilder, RegionView, "RegionManage", _l("区划管理"), "fa-map", SYSTEM)
     _add(appbuilder, UnitView, "UnitManage", _l("单位管理"), "fa-building", SYSTEM)
@@ -160,6 +217,7 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     _add(appbuilder, SmsMessageView, "SmsMessages", _l("短信记录"), "fa-sms", SYSTEM)
     _add(appbuilder, RecoveryAttemptView, "RecoveryAttempts", _l("找回密码记录"), "fa-history",
          SYSTEM)
+    _register_mall_admin(appbuilder)
 
     _add(appbuilder, UnitRoleView, "RoleManage", _l("角色定制"), "fa-user-tag", PERMISSIONS)
     _add(appbuilder, OperatorView, "OperatorManage", _l("操作人员管理"), "fa-user", PERMISSIONS)
@@ -180,6 +238,8 @@ def register_all(appbuilder: AppBuilder, app: Flask) -> None:
     appbuilder.add_api(UnitRoleApi)
     appbuilder.add_api(AccountApi)
     appbuilder.add_api(UnitRegistrationApi)
+    for mall_api in (MallCartApi, MallOrderApi, MallSupplierApi, MallSettlementApi):
+        appbuilder.add_api(mall_api)
     # FAB_ADD_OPENAPI_VIEWS is off: this document declares what FAB's leaves out.
     appbuilder.add_api(OpenApi)
     if app.config.get("FAB_API_SWAGGER_UI"):

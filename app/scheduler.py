@@ -148,9 +148,17 @@ def _pending_uploads(session: Any) -> str:
 
 
 def _digest(session: Any) -> str:
+    from app.services.mall.payment import overdue_by_unit
     from app.services.reminders import overdue_digest
 
-    return f"超期汇总消息{overdue_digest(session)}条"
+    return f"超期汇总消息{overdue_digest(session, extra=overdue_by_unit)}条"
+
+
+def _mall_deadlines(session: Any) -> str:
+    from app.services.mall.deadlines import run_deadlines
+    from app.timezone import utcnow
+
+    return run_deadlines(session, utcnow()).summary
 
 
 # (job id, what it calls, APScheduler trigger and its arguments)
@@ -161,6 +169,7 @@ JOBS: tuple[tuple[str, Callable[[Any], str], str, dict[str, int]], ...] = (
     ("temporary_passwords", _temporary_passwords, "interval", {"minutes": 10}),
     ("overdue_digest", _digest, "cron", {"hour": 8, "minute": 30}),
     ("pending_uploads", _pending_uploads, "interval", {"hours": 1}),
+    ("mall_deadlines", _mall_deadlines, "interval", {"minutes": 5}),
 )
 
 

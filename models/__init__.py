@@ -12,6 +12,8 @@ from models.contracts import (
     contract_item,
 )
 from models.mall import (
+    OFFER_LABELS,
+    ORDER_LABELS,
     ActorKind,
     AfterSaleCase,
     CartLine,
@@ -30,8 +32,6 @@ from models.mall import (
     MallProduct,
     MallShipment,
     MallShipmentLine,
-    OFFER_LABELS,
-    ORDER_LABELS,
     OfferPriceHistory,
     OfferStatus,
     OrderStatus,

@@ -11,6 +11,7 @@ from flask_appbuilder import ModelView
 from sqlalchemy import select
 
 from models import CatalogueItem, Operator, Post, Region, SpendingPlan, Supplier, Unit
+from models.mall import MallOffer, MallProduct
 from tests.support.english import english_words
 
 USERS = ["admin", "zz_unitadmin", "zz_clerk", "sj_sup_review", "pds_competent"]
@@ -25,7 +26,12 @@ def _data_words(session) -> set[str]:
               *session.scalars(select(Region.code)), *session.scalars(select(Post.code)),
               *session.scalars(select(SpendingPlan.external_no)),
               *session.scalars(select(CatalogueItem.code)),
-              *session.scalars(select(Supplier.credit_code))]
+              *session.scalars(select(Supplier.credit_code)),
+              # 网上商城 products: brands, models and configurations are the makers' words.
+              *session.scalars(select(MallProduct.brand)),
+              *session.scalars(select(MallProduct.model)),
+              *session.scalars(select(MallProduct.configuration)),
+              *session.scalars(select(MallOffer.supplier_sku))]
     # File formats are named as such in Chinese interfaces too.
     formats = {"pdf", "jpg", "jpeg", "png", "svg", "csv", "xlsx", "excel", "utf"}
     return formats | {w.lower() for v in values for w in re.findall(r"[A-Za-z]+", v)}

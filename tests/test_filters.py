@@ -91,10 +91,11 @@ def test_plan_query_filters_by_chosen_status_and_shows_the_method(app: Flask,
         assert found, query
         return int(found.group(1))
 
-    assert count("_flt_0_status=completed") == 1 and count("_flt_0_status=draft") == 1
+    # Completed: the plan above and the demo's 网上商城 plan of the unit.
+    assert count("_flt_0_status=completed") == 2 and count("_flt_0_status=draft") == 1
     assert count("_flt_1_status=completed") == 1  # 不等于
-    assert count("_flt_0_status=已完成") == 1  # the label in a link works as well
-    assert count("_flt_0_status=nonsense") == 0 and count("_flt_0_status=") == 2
+    assert count("_flt_0_status=已完成") == 2  # the label in a link works as well
+    assert count("_flt_0_status=nonsense") == 0 and count("_flt_0_status=") == 3
 
 
 def test_api_info_names_the_operations_in_chinese(client: Any, api_token: Any) -> None:

@@ -80,9 +80,11 @@ def test_once_runs_every_job_and_reminds_the_due_task(app: Flask,
         "temporary_passwords：过期临时密码0个",
         "overdue_digest：超期汇总消息0条",
         "pending_uploads：清理未保存的附件0个",
+        "mall_deadlines：确认超时订单0个，付款提醒0条，默认评价0个，闲置下架0个",
     ]
     assert [job for job, *_ in JOBS] == [
-        "reminders", "sms", "outbox", "temporary_passwords", "overdue_digest", "pending_uploads"]
+        "reminders", "sms", "outbox", "temporary_passwords", "overdue_digest", "pending_uploads",
+        "mall_deadlines"]
     assert notifications(app, "zz_internal") == [
         ("待办提醒：中标结果变更备案（单位内部审核）已等待0个工作日", task_target(task_id))]
     with app.app_context():

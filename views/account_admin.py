@@ -13,7 +13,7 @@ from app.scope import current_operator
 from app.services.contracts import save_own_supplier
 from models import RecoveryAttempt, SmsMessage, Supplier
 from views.base import ServiceModelView
-from views.contracts import SUPPLIER_LABELS
+from views.contracts import SUPPLIER_DESCRIPTIONS, SUPPLIER_LABELS
 
 SMS_STATUS = {"pending": "待发送", "kept": "已保存（未配置短信网关）", "delivered": "已发送",
               "failed": "发送失败"}
@@ -84,10 +84,12 @@ class SupplierSelfView(ServiceModelView):
     edit_title = _l("修改供应商信息")
     list_columns = ["name", "credit_code", "contact_name", "contact_phone"]
     show_columns = ["name", "credit_code", "contact_name", "contact_phone", "legal_name",
-                    "legal_phone", "bank_account_name", "bank_account_no", "bank_name",
+                    "legal_phone", "bank_account_name", "bank_account_no", "bank_name", "sme",
                     "created_on"]
     edit_columns = ["contact_name", "contact_phone", "legal_name", "legal_phone",
-                    "bank_account_name", "bank_account_no", "bank_name"]
+                    "bank_account_name", "bank_account_no", "bank_name", "sme"]
+    search_columns = ["name", "credit_code"]
     label_columns = SUPPLIER_LABELS
+    description_columns = SUPPLIER_DESCRIPTIONS
 
     save_command = staticmethod(save_own_supplier)

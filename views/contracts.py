@@ -35,6 +35,12 @@ SUPPLIER_LABELS = {
     "contact_phone": _l("联系人手机"), "legal_name": _l("法定代表人"),
     "legal_phone": _l("法定代表人手机"), "bank_account_name": _l("收款账户名称"),
     "bank_account_no": _l("收款账号"), "bank_name": _l("开户银行"), "created_on": _l("登记时间"),
+    "sme": _l("中小企业"),
+}
+# The 中小企业 declaration decides a 网上商城 order's payment term (fixed when it is confirmed).
+SUPPLIER_DESCRIPTIONS = {
+    "sme": _l("按《中小企业划型标准规定》自行声明；网上商城订单确认时固定，"
+              "中小企业的货款自交付之日起30日内支付。"),
 }
 
 
@@ -48,11 +54,12 @@ class SupplierView(ServiceModelView):
     list_columns = ["name", "credit_code", "contact_name", "contact_phone"]
     show_columns = add_columns = edit_columns = [
         "name", "credit_code", "contact_name", "contact_phone", "legal_name", "legal_phone",
-        "bank_account_name", "bank_account_no", "bank_name",
+        "bank_account_name", "bank_account_no", "bank_name", "sme",
     ]
     search_columns = ["name", "credit_code"]
     base_order = ("name", "asc")
     label_columns = SUPPLIER_LABELS
+    description_columns = SUPPLIER_DESCRIPTIONS
 
     save_command = staticmethod(contracts.save_supplier)
 

@@ -54,12 +54,25 @@ class HomeView(IndexView):
                 lists[record_type] = url_for(f"{view.endpoint}.list")
         payments = views.get("PaymentView")
         return {
+            **self._mall(session, user, views),
             "workbench": "clerk", "filings": filings, "adds": adds, "lists": lists,
             "record_url": record_url, "due_total": due_total, "money": format_money,
             "due": [(p, url_for(f"{payments.endpoint}.show", pk=p.id) if payments else None)
                     for p in due],
             "payments_url": url_for(f"{payments.endpoint}.list") if payments else None,
         }
+
+    def _mall(self, session: Any, user: Any, views: dict[str, Any]) -> dict[str, Any]:
+        """网上商城 work: counts and where to act (the order list of H2 at ``/mall/orders``,
+        filtered by status when it reads ``?status=``)."""
+        work = workbench.mall_work(session, user)
+        sm = self.appbuilder.sm
+        found = views.get("MallExceptionView")
+        orders = next((v for v in self.appbuilder.baseviews
+                       if getattr(v, "route_base", "") == "/mall/orders"), None)
+        return {"mall": work, "mall_exceptions_url": url_for(f"{found.endpoint}.index")
+                if found and sm.has_access("can_list", "MallExceptionView") else None,
+                "mall_orders_url": "/mall/orders/" if orders is not None else None}
 
     def _reviewer(self, user: Any) -> dict[str, Any]:
         session, now = self.appbuilder.session, utcnow()

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
+from app.services.mall.payment import record_budget_event
 from app.services.money import format_money as money
 from models import Contract, OutboxMessage, PaymentApplication, PaymentStatus, SpendingPlan
 from models.payments import OUTBOX_LABELS
@@ -170,6 +171,6 @@ class BudgetCallbackApi(ChineseApiErrors, BaseApi):
         if not expected or not hmac.compare_digest(expected, given):
             return self.response_401()
         body = _json_numbers_as_decimal()
-        return self.run(lambda session: payments.record_event(session, body),
+        return self.run(lambda session: record_budget_event(session, body),
                         lambda result: self.response(200, duplicate=result.duplicate,
                                                      status=result.status))

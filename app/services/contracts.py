@@ -41,6 +41,7 @@ from models import (
     ProcurementPlan,
     Supplier,
 )
+from models.mall import MallOrder
 from workflow import Status
 
 RECORD = "contract"
@@ -134,11 +135,13 @@ def prepare_migrant_account(session: Session, item: MigrantAccount,
 
 
 def _fundings(session: Session, contract: Contract, plan: ProcurementPlan,
-              wanted: dict[int, str]) -> list[ContractFunding]:
+              wanted: dict[int, str], generated: bool = False) -> list[ContractFunding]:
     limits = {f.spending_plan_id: f for f in session.scalars(
         select(PlanFunding).where(PlanFunding.plan_id == plan.id))}
     asked = chosen(wanted)
-    if limits and not asked:
+    # A generated (网上商城) contract asks what its plan's 用款计划 still leave: nothing left
+    # means the unit's own money pays, not a form left blank.
+    if limits and not asked and not generated:
         raise ValidationFailed("请填写本合同拟使用计划金额。")
     held = contract_holdings(session, plan.id, contract.id) if asked else {}
     rooms = {pk: Room(f.spending_plan.external_no, f.amount, held.get(pk, ZERO))
@@ -156,12 +159,18 @@ def _fundings(session: Session, contract: Contract, plan: ProcurementPlan,
 @without_autoflush
 def prepare_contract(session: Session, item: Contract, actor: Operator | None,
                      upload: FileStorage | None, fundings: dict[int, str],
-                     creating: bool) -> None:
+                     creating: bool, *, generated: bool = False) -> None:
     """Check a contract before 保存; replaces its funding lines.
+
+    :param generated: the contract is generated from a 网上商城 order: its text is printed from
+        the order, so no signed file is uploaded
 
     :raises ValidationFailed: naming the field or the bound that is broken
     """
     clerk = claim(item, actor, creating)
+    # A generated contract stays one when it is corrected after being returned.
+    generated = generated or (item.id is not None and session.scalar(
+        select(MallOrder.id).where(MallOrder.contract_id == item.id)) is not None)
     ensure_editable(session, Contract, item)
     plan = _own_completed_plan(session, clerk, item.plan_id, item.plan)
     if open_failure(session, plan.id) is not None:
@@ -188,11 +197,11 @@ def prepare_contract(session: Session, item: Contract, actor: Operator | None,
         raise ValidationFailed("请填写签订日期，且不能晚于今天。")
     if plan.is_engineering and migrant_account_of(session, plan.id) is None:
         raise ValidationFailed("工程类项目须先登记农民工工资专用账户。", field="plan")
-    new_fundings = _fundings(session, item, plan, fundings)
+    new_fundings = _fundings(session, item, plan, fundings, generated)
     if upload is not None and upload.filename:
         saved = store_upload(upload, CONTRACT_FILE)
         item.file_path, item.file_name = saved.path, saved.name
-    elif not item.file_path:
+    elif not item.file_path and not generated:
         raise ValidationFailed(f"请上传{CONTRACT_FILE}。")
     if not creating:
         item.fundings.clear()

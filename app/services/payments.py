@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -154,8 +154,15 @@ class CallbackResult:
     status: str
 
 
-def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
+# Told of each new (not repeated) event: (session, application, kind, event date).
+EventListener = Callable[[Session, PaymentApplication, str, date], None]
+
+
+def record_event(session: Session, data: dict[str, Any],
+                 listener: EventListener | None = None) -> CallbackResult:
     """A payment, return or refund from the budget system, applied exactly once per event id.
+
+    :param listener: told of the event once applied (the 网上商城 settles its order by it)
 
     :raises ValidationFailed: on an unknown application, kind, amount or date
     """
@@ -186,4 +193,6 @@ def record_event(session: Session, data: dict[str, Any]) -> CallbackResult:
     session.add(PaymentEvent(event_id=event_id, application=item, kind=kind, amount=amount,
                              event_date=event_date, voucher=str(data.get("voucher") or "")[:64]))
     item.status = STATUS_AFTER.get(PaymentEventKind(kind), item.status)
+    if listener is not None:
+        listener(session, item, kind, event_date)
     return CallbackResult(False, item.status)

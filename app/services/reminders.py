@@ -9,8 +9,9 @@ SMS it causes: a crash sends nothing, a restart repeats nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session, joinedload
@@ -158,10 +159,17 @@ def _digest_text(person: Operator, lines: list[tuple[str, bool]]) -> str:
             f"{names}。请及时登录系统办理。")
 
 
-def overdue_digest(session: Session, now: datetime | None = None) -> int:
+# More overdue lines of a supervised region: (session, region id, business date) -> (unit, count).
+ExtraOverdue = Callable[[Session, int, date], list[tuple[str, int]]]
+
+
+def overdue_digest(session: Session, now: datetime | None = None,
+                   extra: ExtraOverdue | None = None) -> int:
     """每日超期汇总: tell each supervision department how many tasks of its region are overdue.
 
     Sent once per department and business day; returns the notifications written.
+
+    :param extra: more overdue items of the region (the 网上商城's unpaid orders)
     """
     now = now or utcnow()
     kind = f"digest:{business(now).date().isoformat()}"
@@ -175,9 +183,14 @@ def overdue_digest(session: Session, now: datetime | None = None) -> int:
                    Unit.region_id == department.region_id)
             .group_by(Unit.name, WorkflowTask.step_label).order_by(Unit.name)).all()
         total = sum(count for *_, count in rows)
-        if not total:
+        unpaid = extra(session, department.region_id, business(now).date()) if extra else []
+        late = sum(count for _, count in unpaid)
+        if not total and not late:
             continue
-        body = "\n".join(f"{unit}·{step}：{count}项" for unit, step, count in rows)
+        body = "\n".join([*(f"{unit}·{step}：{count}项" for unit, step, count in rows),
+                          *(f"{unit}·网上商城订单逾期未付款：{count}笔" for unit, count in unpaid)])
+        title = f"超期待办汇总：本区划共{total}项待办已超期" + (
+            f"，{late}笔网上商城订单逾期未付款" if late else "")
         for person in session.scalars(select(Operator).where(
                 Operator.unit_id == department.id, Operator.active.is_(True))):
             sent = select(exists().where(Notification.recipient_id == person.id,
@@ -185,7 +198,7 @@ def overdue_digest(session: Session, now: datetime | None = None) -> int:
             if session.scalar(sent):
                 continue
             session.add(Notification(recipient_id=person.id, kind=kind, body=body, link="",
-                                     title=f"超期待办汇总：本区划共{total}项待办已超期",
+                                     title=title,
                                      created_on=utcnow()))
             written += 1
     return written

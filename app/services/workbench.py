@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
@@ -26,6 +26,7 @@ from models import (
     WorkflowInstance,
     WorkflowTask,
 )
+from models.mall import MallException, MallOrder, OrderStatus
 from workflow import Status
 
 SHOWN = 10  # rows of each list on the home page
@@ -203,6 +204,44 @@ def _last_opinions(session: Session, instance_ids: list[int]) -> dict[int, str]:
     rows = session.execute(select(WorkflowHistory.instance_id, WorkflowHistory.opinion)
                            .where(WorkflowHistory.id.in_(last)))
     return {instance_id: opinion for instance_id, opinion in rows}
+
+
+@dataclass(frozen=True)
+class MallWork:
+    """网上商城 work of a clerk's unit: how many of each wait, the nearest payment due date."""
+
+    exceptions: int = 0  # 异常 not yet 处理
+    to_accept: int = 0  # 待验收
+    to_pay: int = 0  # 已验收, not paid
+    pay_due_on: date | None = None  # the nearest due date of those
+    to_evaluate: int = 0  # 已付款, not yet evaluated
+
+    @property
+    def any(self) -> bool:
+        """Whether anything waits."""
+        return bool(self.exceptions or self.to_accept or self.to_pay or self.to_evaluate)
+
+
+def mall_work(session: Session, actor: Operator) -> MallWork:
+    """The unit's mall work for the 工作台, in one query (the exception count is a subquery)."""
+    if actor.unit_id is None:
+        return MallWork()
+    statuses = (OrderStatus.awaiting_acceptance, OrderStatus.accepted, OrderStatus.paid)
+
+    def count(status: OrderStatus) -> Any:
+        return func.coalesce(func.sum(case((MallOrder.status == status, 1), else_=0)), 0)
+
+    open_exceptions = (select(func.count(MallException.id))
+                       .where(MallException.unit_id == actor.unit_id,
+                              MallException.resolved_on.is_(None)).scalar_subquery())
+    row = session.execute(
+        select(open_exceptions, count(OrderStatus.awaiting_acceptance),
+               count(OrderStatus.accepted), count(OrderStatus.paid),
+               func.min(case((MallOrder.status == OrderStatus.accepted,
+                              MallOrder.payment_due_on), else_=None)))
+        .select_from(MallOrder)
+        .where(MallOrder.unit_id == actor.unit_id, MallOrder.status.in_(statuses))).one()
+    return MallWork(int(row[0] or 0), int(row[1]), int(row[2]), row[4], int(row[3]))
 
 
 def due_payments(session: Session, actor: Operator) -> tuple[int, list[PaymentApplication]]:

@@ -413,7 +413,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_mall_shipment_line_shipment_id'), ['shipment_id'], unique=False)
 
     with op.batch_alter_table('supplier', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('sme', sa.Boolean(), server_default=sa.text('0'), nullable=False))
+        batch_op.add_column(sa.Column('sme', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 

@@ -24,9 +24,13 @@ TRANSITIONS: dict[str, dict[OrderStatus, OrderStatus]] = {
     "deliver_part": {S.shipping: S.shipping},
     # Acceptance of part of the delivered quantity keeps 待验收 until every line is answered.
     "accept": {S.awaiting_acceptance: S.accepted},
-    "accept_part": {S.awaiting_acceptance: S.awaiting_acceptance},
+    # What arrived of a split delivery may be accepted while the rest is still 配送中.
+    "accept_part": {S.awaiting_acceptance: S.awaiting_acceptance, S.shipping: S.shipping},
     "pay": {S.accepted: S.paid},
-    "pay_part": {S.accepted: S.accepted},
+    # The accepted part is paid without waiting for the rest (or for after-sale of rejected
+    # quantities): a payment before the order is 已验收 keeps its status.
+    "pay_part": {S.accepted: S.accepted, S.awaiting_acceptance: S.awaiting_acceptance,
+                 S.shipping: S.shipping},
     "evaluate": {S.paid: S.completed},
     "evaluate_default": {S.paid: S.completed},
 }
@@ -45,6 +49,7 @@ EVENT_LABELS = {
     "deliver": "送达", "deliver_part": "部分送达", "accept": "验收", "accept_part": "部分验收",
     "pay": "付款", "pay_part": "部分付款", "evaluate": "评价", "evaluate_default": "默认评价",
     "after_sale": "售后", "exception": "异常", "reminder": "提醒", "contract": "生成合同",
+    "pay_request": "资金支付申请", "pay_returned": "支付申请退回",
 }
 
 

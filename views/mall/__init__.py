@@ -1,0 +1,1 @@
+"""网上商城 pages and REST APIs (issue 16)."""
