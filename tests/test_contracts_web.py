@@ -22,9 +22,10 @@ def two_funded(app: Flask) -> tuple[int, list[int]]:
     """A completed plan of 20,000.00 paid 12,000.00 + 8,000.00 from the unit's two 用款计划."""
     with app.app_context():
         session = app.appbuilder.session
+        # The unit's first two (its third pays the demo 网上商城 plan).
         spending = list(session.scalars(select(SpendingPlan.id).where(
             SpendingPlan.unit_id == operator(session, "pds_clerk").unit_id)
-            .order_by(SpendingPlan.external_no)))
+            .order_by(SpendingPlan.external_no)))[:2]
         item = catalogue_id(session, "A05010201")
     pk = filed_plan(app, "pds_clerk", fiscal_amount="20000.00",
                     items=[ItemInput(item, "1", "20000.00", "open_tender", "", "decentralised")],

@@ -13,12 +13,14 @@ from flask_appbuilder.actions import action
 from flask_appbuilder.api import BaseApi
 from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists
 
 from app.scope import UNIT_SCOPE, own_unit_choices
 from app.services import payments
 from app.services.mall.payment import record_budget_event
 from app.services.money import format_money as money
 from models import Contract, OutboxMessage, PaymentApplication, PaymentStatus, SpendingPlan
+from models.mall import MallOrder
 from models.payments import OUTBOX_LABELS
 from views.base import ServiceHooks, ServiceModelView, attempt, in_states
 from views.rest import ChineseApiErrors
@@ -67,7 +69,9 @@ class PaymentView(PaymentRules, ServiceModelView):
     }
     add_form_query_rel_fields = edit_form_query_rel_fields = {
         "contract": own_unit_choices(
-            Contract, Contract.status.in_((Status.in_review, Status.completed)),
+            # A 网上商城 order's contract is paid from the order's 付款 page.
+            Contract, Contract.status.in_((Status.in_review, Status.completed))
+            & ~exists().where(MallOrder.contract_id == Contract.id),
             label="本单位已备案合同"),
         "spending_plan": own_unit_choices(SpendingPlan, label="本单位用款计划"),
     }

@@ -55,6 +55,13 @@ class ChineseApiErrors:
         refused = ValidationFailed(named, field=field)
         return self.refusal(refused, errors=errors)
 
+    def body(self, schema: type[Schema]) -> dict[str, Any] | Response:
+        """The JSON body loaded by ``schema``, or the refusal to answer."""
+        try:
+            return request_body(schema())
+        except ValidationError as err:
+            return self.invalid_body(err)
+
     def refusal(self, error: ServiceError, **extra: Any) -> Response:
         """A service's refusal as the REST body."""
         # Not FAB's ``response``: its first parameter is called ``code``.

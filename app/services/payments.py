@@ -32,6 +32,7 @@ from models import (
     PaymentEventKind,
     PaymentStatus,
 )
+from models.mall import MallOrder
 from models.payments import PAYMENT_TOPIC
 from workflow import Status
 
@@ -44,9 +45,11 @@ STATUS_AFTER = {PaymentEventKind.paid: PaymentStatus.paid,
 
 @without_autoflush
 def prepare_payment(session: Session, item: PaymentApplication, actor: Operator | None,
-                    creating: bool) -> None:
+                    creating: bool, *, for_mall: bool = False) -> None:
     """本次申请支付金额 + 已申请支付金额 ≤ 本合同拟使用用款计划金额, per 用款计划.
 
+    :param for_mall: the 网上商城 order's 付款 sends it (a mall contract is paid there only,
+        where what was accepted and paid is known)
     :raises ValidationFailed: with both amounts and the bound in the message
     """
     clerk = claim(item, actor, creating)
@@ -55,6 +58,9 @@ def prepare_payment(session: Session, item: PaymentApplication, actor: Operator 
     contract = own_record(session, Contract, item.contract_id, clerk.unit_id, "合同", "contract")
     if contract.status not in (Status.in_review, Status.completed):
         raise ValidationFailed("合同须先备案及公告，才能申请支付。")
+    if not for_mall and session.scalar(select(MallOrder.id).where(
+            MallOrder.contract_id == contract.id)) is not None:
+        raise ValidationFailed("网上商城订单的合同请在该订单的付款页面申请支付。", field="contract")
     item.contract = contract
     item.amount = parse_money(item.amount, "本次申请支付金额", positive=True, field="amount")
     fundings = {f.spending_plan_id: f for f in contract.fundings}
@@ -90,14 +96,16 @@ def validate_payment_delete(item: PaymentApplication, actor: Operator | None) ->
 
 
 def save_payment(session: Session, actor: Operator | None, data: Mapping[str, Any],
-                 payment: PaymentApplication | None = None) -> PaymentApplication:
+                 payment: PaymentApplication | None = None, *,
+                 for_mall: bool = False) -> PaymentApplication:
     """资金支付申请 保存 (a draft) from plain input.
 
+    :param for_mall: sent by a 网上商城 order's 付款 (:func:`prepare_payment`)
     :raises NotInScope: the contract is another unit's
     :raises ValidationFailed: over the bound, or a 用款计划 the contract does not use
     """
     return save_record(session, PaymentApplication, payment, data, lambda item, creating:
-                       prepare_payment(session, item, actor, creating))
+                       prepare_payment(session, item, actor, creating, for_mall=for_mall))
 
 
 def delete_payment(session: Session, actor: Operator | None,
@@ -116,7 +124,8 @@ def _payee(session: Session, item: PaymentApplication) -> tuple[str, str, str]:
     return supplier.bank_account_name, supplier.bank_account_no, supplier.bank_name
 
 
-def send_payment(session: Session, item: PaymentApplication, actor: Operator | None) -> None:
+def send_payment(session: Session, item: PaymentApplication, actor: Operator | None, *,
+                 for_mall: bool = False) -> None:
     """支付申请: freeze the paying account, number it and queue it for the budget system.
 
     The outbox message is written in the same transaction, so a sent application is never lost.
@@ -126,7 +135,7 @@ def send_payment(session: Session, item: PaymentApplication, actor: Operator | N
         raise NotFound("支付申请不存在。")
     if item.status != PaymentStatus.draft:
         raise ValidationFailed("该支付申请已发送。")
-    prepare_payment(session, item, actor, creating=False)
+    prepare_payment(session, item, actor, creating=False, for_mall=for_mall)
     item.payee_name, item.payee_account, item.payee_bank = _payee(session, item)
     item.status, item.sent_on = PaymentStatus.sent, utcnow()
     item.application_no = f"ZF{business_today():%Y%m%d}{item.id:06d}"

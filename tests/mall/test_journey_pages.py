@@ -171,9 +171,25 @@ def test_the_whole_journey_through_the_pages(app: Flask, login_as: Any) -> None:
         "amount": "6899.00", "paid_on": business_today().isoformat(),
         "voucher": (io.BytesIO(b"%PDF-1.4\n% voucher\n"), "转账凭证.pdf")}, follow=True)
     page = html(paid)
-    assert "付款已记录。" in page and "已付款" in page and 'id="order-payments"' in page
-    assert settlement_buttons(page) == {"评价", "打印合同"}
+    # Paid for the accepted unit; 已付款 waits for the 售后 case of the refused one.
+    assert "付款已记录。" in page and "已验收" in page and 'id="order-payments"' in page
+    assert settlement_buttons(page) == {"打印合同"}
     assert "当前没有可付款的金额。" in html(buyer.get(f"{show}/pay"))
+
+    # 售后处理: the refused unit is returned; the plan line counts one bought.
+    resolved = buyer.submit("/mall/after-sales/", {"resolution": "returned",
+                                                   "note": "已退回供应商"},
+                            post_path=f"/mall/after-sales/{case_id}/resolve", follow=True)
+    assert "售后已处理。" in html(resolved)
+    page = html(buyer.get(show))
+    assert "已付款" in page and settlement_buttons(page) == {"评价", "打印合同"}
+    closed = html(buyer.get("/mall/after-sales/?status=closed"))
+    assert "退货" in closed and "已退回供应商" in closed
+    lines_page = html(buyer.get("/mall/plan-lines/"))
+    computers = one(r'(<tr data-plan-item="\d+">(?:(?!</tr>).)*台式计算机.*?</tr>)', lines_page)
+    cells = re.findall(r'<td class="text-right[^"]*">([^<]*)</td>', computers)
+    assert cells[:4] == ["10", "1", "0", "9"], cells
+    assert cells[5] == "6,899.00 元" and cells[7] == "53,101.00 元", cells
 
     # 评价: the order is 已完成 and offers nothing but its contract.
     form = html(buyer.get(f"{show}/evaluate"))
@@ -187,22 +203,9 @@ def test_the_whole_journey_through_the_pages(app: Flask, login_as: Any) -> None:
     assert "订单当前状态为“已完成”，不能验收。" in html(
         buyer.get(f"{show}/accept", follow_redirects=True))
 
-    # 售后处理: the refused unit is returned; the plan line counts one bought.
-    resolved = buyer.submit("/mall/after-sales/", {"resolution": "returned",
-                                                   "note": "已退回供应商"},
-                            post_path=f"/mall/after-sales/{case_id}/resolve", follow=True)
-    assert "售后已处理。" in html(resolved)
-    closed = html(buyer.get("/mall/after-sales/?status=closed"))
-    assert "退货" in closed and "已退回供应商" in closed
-    lines_page = html(buyer.get("/mall/plan-lines/"))
-    computers = one(r'(<tr data-plan-item="\d+">(?:(?!</tr>).)*台式计算机.*?</tr>)', lines_page)
-    cells = re.findall(r'<td class="text-right[^"]*">([^<]*)</td>', computers)
-    assert cells[:4] == ["10", "1", "0", "9"], cells
-    assert cells[5] == "6,899.00 元" and cells[7] == "53,101.00 元", cells
-
     # The order's history on its page, every step in order.
     events = one(r'<table[^>]*id="order-events">(.*?)</table>', html(buyer.get(show)))
     kinds = re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td>", events)
     assert kinds == ["生成订单", "提交订单", "电商确认", "生成合同", "发货", "发货", "部分送达",
-                     "送达", "验收", "售后", "付款", "评价", "售后"]
+                     "送达", "验收", "售后", "部分付款", "售后", "付款", "评价"]
     assert "供应商（人工）" in events and "屏幕损坏" in events

@@ -111,24 +111,12 @@ def test_accept_pay_evaluate_and_resolve(app: Flask, api_token: Any) -> None:
                        data={**form, "amount": "8198.00", "voucher": voucher()})
     assert paid.status_code == 201, paid.get_json()
     row = paid.get_json()["result"]
-    assert row["order"]["status"] == "paid" and row["status_label"] == "已付款"
+    # Paid for what was accepted; 已付款 waits for the open 售后 case of the rejected unit.
+    assert row["order"]["status"] == "accepted" and row["status_label"] == "已付款"
     assert row["amount"] == "8198.00" and row["voucher_name"] == "付款凭证.pdf"
     listed = client.get(f"{ORDERS}/{order_id}/payments", headers=headers).get_json()
     assert listed["paid_amount"] == "8198.00" and listed["payable"] == "0.00"
     assert [p["id"] for p in listed["result"]] == [row["id"]]
-
-    scores = {"quality": 5, "delivery": 4, "service": 5, "after_sale": 3, "comment": "送货及时"}
-    for bad, field in (({**scores, "quality": 6}, "quality"),
-                       ({**scores, "delivery": "4"}, "delivery"),
-                       ({**scores, "service": True}, "service"),
-                       ({**scores, "after_sale": 4.5}, "after_sale")):
-        refused = client.post(f"{ORDERS}/{order_id}/evaluate", json=bad, headers=headers)
-        assert refused.status_code == 422 and refused.get_json()["field"] == field, bad
-    done = client.post(f"{ORDERS}/{order_id}/evaluate", json=scores, headers=headers)
-    assert done.status_code == 201, done.get_json()
-    assert done.get_json()["result"]["order"]["status_label"] == "已完成"
-    twice = client.post(f"{ORDERS}/{order_id}/evaluate", json=scores, headers=headers)
-    assert twice.status_code == 409 and twice.get_json()["code"] == "mall_state"
 
     resolve = f"{CASES}/{case['id']}/resolve"
     refused = client.post(resolve, json={"resolution": "settled"}, headers=headers)
@@ -142,6 +130,21 @@ def test_accept_pay_evaluate_and_resolve(app: Flask, api_token: Any) -> None:
     assert client.post(resolve, json={"resolution": "returned"},
                        headers=headers).get_json()["code"] == "mall_after_sale_closed"
     assert client.get(f"{CASES}/?status=closed", headers=headers).get_json()["count"] == 1
+    listed = client.get(f"{ORDERS}/{order_id}/payments", headers=headers).get_json()
+    assert listed["order"]["status"] == "paid"  # the case closed: paid in full
+
+    scores = {"quality": 5, "delivery": 4, "service": 5, "after_sale": 3, "comment": "送货及时"}
+    for bad, field in (({**scores, "quality": 6}, "quality"),
+                       ({**scores, "delivery": "4"}, "delivery"),
+                       ({**scores, "service": True}, "service"),
+                       ({**scores, "after_sale": 4.5}, "after_sale")):
+        refused = client.post(f"{ORDERS}/{order_id}/evaluate", json=bad, headers=headers)
+        assert refused.status_code == 422 and refused.get_json()["field"] == field, bad
+    done = client.post(f"{ORDERS}/{order_id}/evaluate", json=scores, headers=headers)
+    assert done.status_code == 201, done.get_json()
+    assert done.get_json()["result"]["order"]["status_label"] == "已完成"
+    twice = client.post(f"{ORDERS}/{order_id}/evaluate", json=scores, headers=headers)
+    assert twice.status_code == 409 and twice.get_json()["code"] == "mall_state"
 
 
 def test_budget_payment_is_pending_until_paid(app: Flask, api_token: Any) -> None:

@@ -11,10 +11,11 @@ from app.scope import current_operator
 from app.services import files
 from app.services.base import page_number, paginate
 from app.services.errors import ServiceError
-from app.services.mall import acceptance, core, evaluation, payment, states
+from app.services.mall import acceptance, evaluation, payment, states
 from app.transaction import unit_of_work
 from models.mall import MallOrder
 from views.forms import file_input, kept_uploads
+from views.mall.pages import buyer_order, version_of
 
 PAGE_SIZE = 20
 VIEW = "MallAcceptanceView"
@@ -34,7 +35,8 @@ def settlement_actions(order: MallOrder) -> dict[str, Any]:
         "accept": (acceptance.can_accept(order) and sm.has_access("can_mall_accept", VIEW)),
         "accept_url": f"/mall/orders/{order.id}/accept",
         # Accepted quantity not yet paid (H4's rule, also before the order is 已验收).
-        "pay": payment.can_pay(appbuilder.session, order),
+        "pay": (payment.can_pay(appbuilder.session, order)
+                and sm.has_access("can_mall_pay", "MallPaymentView")),
         "pay_url": f"/mall/orders/{order.id}/pay",
         "evaluate": (states.allowed("evaluate", order.status)
                      and sm.has_access("can_mall_evaluate", VIEW)),
@@ -50,18 +52,12 @@ class MallAcceptanceView(BaseView):
     route_base = "/mall"
     default_view = "after_sales"
 
-    def _order(self, pk: int) -> MallOrder:
-        try:
-            return core.buyer_order(self.appbuilder.session, current_operator(), pk)
-        except ServiceError as exc:
-            abort(exc.status)
-
     @expose("/orders/<int:pk>/accept", methods=["GET", "POST"])
     @has_access
     @permission_name("mall_accept")
     def accept(self, pk: int) -> Any:
         """验收: per delivered line, the accepted and rejected quantities and a reason."""
-        order = self._order(pk)
+        order = buyer_order(pk)
         if request.method == "GET" and not acceptance.can_accept(order):
             flash(states.refusal("accept", order.status)
                   if order.status not in acceptance.ACCEPTING else "该订单没有待验收的商品。",
@@ -76,7 +72,7 @@ class MallAcceptanceView(BaseView):
                 lines={line.id: (form.get(f"accepted_{line.id}", ""),
                                  form.get(f"rejected_{line.id}", ""),
                                  form.get(f"reason_{line.id}", "")) for line in order.lines},
-                file=kept.get("file"), version=_version(form.get("version")))
+                file=kept.get("file"), version=version_of(form))
             try:
                 with unit_of_work() as session:
                     record = acceptance.accept(session, actor, pk, data)
@@ -89,7 +85,7 @@ class MallAcceptanceView(BaseView):
                 files.discard_pending(kept.tokens)
                 flash(done, "success")
                 return redirect(order_url(pk))
-            order = self._order(pk)
+            order = buyer_order(pk)
         chosen = kept.kept.get("file") if kept else None
         return self.render_template(
             "mall/acceptance_form.html", title=f"验收：{order.order_no}", order=order,
@@ -102,7 +98,7 @@ class MallAcceptanceView(BaseView):
     @permission_name("mall_evaluate")
     def evaluate(self, pk: int) -> Any:
         """评价: four marks of 1–5 and a comment, on a paid order."""
-        order = self._order(pk)
+        order = buyer_order(pk)
         if request.method == "GET" and not states.allowed("evaluate", order.status):
             flash(states.refusal("evaluate", order.status), "warning")
             return redirect(order_url(order.id))
@@ -111,7 +107,7 @@ class MallAcceptanceView(BaseView):
             data = evaluation.EvaluationInput(
                 quality=form.get("quality"), delivery=form.get("delivery"),
                 service=form.get("service"), after_sale=form.get("after_sale"),
-                comment=form.get("comment", ""), version=_version(form.get("version")))
+                comment=form.get("comment", ""), version=version_of(form))
             try:
                 with unit_of_work() as session:
                     evaluation.evaluate(session, current_operator(), pk, data)
@@ -121,7 +117,7 @@ class MallAcceptanceView(BaseView):
             else:
                 flash("评价已提交，订单已完成。", "success")
                 return redirect(order_url(pk))
-            order = self._order(pk)
+            order = buyer_order(pk)
         return self.render_template(
             "mall/evaluation_form.html", title=f"评价：{order.order_no}", order=order, form=form,
             error=error, scores=evaluation.SCORES, choices=evaluation.SCORE_LABELS,
@@ -165,8 +161,3 @@ class MallAcceptanceView(BaseView):
             flash("售后已处理。", "success")
         return redirect(url_for(f"{VIEW}.after_sales"))
 
-
-def _version(value: Any) -> int:
-    text = str(value or "").strip()
-    # A missing or garbled version is a stale page: the command refuses it as such.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1

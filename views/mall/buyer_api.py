@@ -8,7 +8,7 @@ from typing import Any
 from flask import Response, request
 from flask_appbuilder.api import BaseApi, expose, protect, safe
 from flask_appbuilder.security.decorators import permission_name
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from app.scope import current_operator
@@ -17,7 +17,7 @@ from app.services.errors import ServiceError, ValidationFailed
 from app.services.mall import cart, core, order_checks, orders
 from app.timezone import to_business
 from models.mall import ORDER_LABELS, MallCheckout, MallOrder
-from views.rest import ChineseApiErrors, request_body
+from views.rest import ChineseApiErrors
 from views.schemas import identifier
 
 PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
@@ -149,13 +149,6 @@ class MallBuyerApi(ChineseApiErrors, BaseApi):
     openapi_spec_tag = "网上商城（采购人）"
     openapi_spec_component_schemas = (CartAddSchema, CartQuantitySchema, ReasonSchema,
                                       CheckoutSchema, SubmitSchema, CancelSchema)
-
-    def body(self, schema: type[Schema]) -> dict[str, Any] | Response:
-        """The JSON body loaded by ``schema``, or the refusal to answer."""
-        try:
-            return request_body(schema())
-        except ValidationError as err:
-            return self.invalid_body(err)
 
 
 class MallCartApi(MallBuyerApi):

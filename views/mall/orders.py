@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from app.scope import current_operator
 from app.services.base import page_number, paginate
 from app.services.errors import ServiceError
-from app.services.mall import acceptance, catalogue, core, order_checks, orders, states
+from app.services.mall import acceptance, catalogue, order_checks, orders, states
 from models.mall import (
     ORDER_LABELS,
     ActorKind,
@@ -23,17 +23,13 @@ from models.mall import (
 )
 from views.base import attempt
 from views.mall.cart import HELPERS
+from views.mall.pages import buyer_order, version_of
 
 PAGE_SIZE = 20
 ACTOR_LABELS = {ActorKind.buyer: "采购人", ActorKind.supplier: "供应商（人工）",
                 ActorKind.supplier_api: "供应商接口", ActorKind.system: "系统",
                 ActorKind.admin: "管理员"}
 
-
-def version_of(form: Any) -> int:
-    """The version a form was rendered with (-1 when missing: refused as stale)."""
-    text = form.get("version", "")
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else -1
 
 
 def order_input(form: Any, order: MallOrder) -> orders.OrderInput:
@@ -53,12 +49,6 @@ class MallOrderView(BaseView):
     default_view = "index"
     method_permission_name = {"index": "list", "show": "show", "edit": "edit",
                               "submit": "edit", "cancel": "edit", "remove": "delete"}
-
-    def _order(self, pk: int) -> MallOrder:
-        try:
-            return core.buyer_order(self.appbuilder.session, current_operator(), pk)
-        except ServiceError as exc:
-            abort(exc.status)
 
     @expose("/")
     @has_access
@@ -83,7 +73,7 @@ class MallOrderView(BaseView):
     @has_access
     def show(self, pk: int) -> Any:
         """订单详情: header, lines with snapshot, evidence and buckets, events, records."""
-        order = self._order(pk)
+        order = buyer_order(pk)
         session = self.appbuilder.session
         moved = {line.id: line.offer.price for line in order.lines
                  if order.status == "draft" and line.offer.price != line.unit_price}
@@ -103,7 +93,7 @@ class MallOrderView(BaseView):
     @has_access
     def edit(self, pk: int) -> Any:
         """修改 a draft: delivery, contact, invoice, remark, non-lowest reasons; 保存 or 提交."""
-        order = self._order(pk)
+        order = buyer_order(pk)
         if order.status != "draft":
             flash(states.refusal("save", order.status), "warning")
             return redirect(url_for(".show", pk=pk))
@@ -122,7 +112,7 @@ class MallOrderView(BaseView):
                 flash("订单已提交。" if submitting else "订单已保存。", "success")
                 return redirect(url_for(".show", pk=pk))
             flash(refused.message, "danger")
-            order = self._order(pk)
+            order = buyer_order(pk)
         session = self.appbuilder.session
         lowest = {line.id: catalogue.price_evidence(session, line.offer.product_id).lowest
                   for line in order.lines}
@@ -131,7 +121,7 @@ class MallOrderView(BaseView):
             form=form, lowest=lowest, reasons=order_checks.NON_LOWEST_REASONS, **HELPERS)
 
     def _act(self, pk: int, command: Any, done: str) -> Response:
-        self._order(pk)
+        buyer_order(pk)
         refused = attempt(command)
         flash(refused.message if refused else done, "danger" if refused else "success")
         return redirect(url_for(".show", pk=pk))
@@ -158,7 +148,7 @@ class MallOrderView(BaseView):
     @has_access
     def remove(self, pk: int) -> Response:
         """删除 a draft."""
-        self._order(pk)
+        buyer_order(pk)
         refused = attempt(lambda session: orders.delete_draft(session, current_operator(), pk))
         if refused:
             flash(refused.message, "danger")

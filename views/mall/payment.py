@@ -11,23 +11,19 @@ from sqlalchemy import select
 from app.scope import current_operator
 from app.services import files
 from app.services.errors import NotFound, ServiceError
-from app.services.mall import core, payment
+from app.services.mall import payment
 from app.services.money import format_money
 from app.transaction import unit_of_work
-from models.mall import MallOrder, MallPayment
+from models.mall import MallPayment
 from models.values import valid_id
 from views.forms import file_input, kept_uploads
+from views.mall.pages import buyer_order, version_of
 
 
 def order_url(order_id: int) -> str:
     """The order detail page (``/mall/orders/<id>``)."""
     return f"/mall/orders/{order_id}"
 
-
-def _version(value: Any) -> int:
-    text = str(value or "").strip()
-    # A missing or garbled version is a stale page: the command refuses it as such.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
 
 
 class MallPaymentView(BaseView):
@@ -36,18 +32,12 @@ class MallPaymentView(BaseView):
     route_base = "/mall"
     default_view = "pay"
 
-    def _order(self, pk: int) -> MallOrder:
-        try:
-            return core.buyer_order(self.appbuilder.session, current_operator(), pk)
-        except ServiceError as exc:
-            abort(exc.status)
-
     @expose("/orders/<int:pk>/pay", methods=["GET", "POST"])
     @has_access
     @permission_name("mall_pay")
     def pay(self, pk: int) -> Any:
         """付款: 公务卡 / 转账 / 支票 with a voucher, or 通过资金支付申请; the payments table."""
-        order = self._order(pk)
+        order = buyer_order(pk)
         form, kept, error = request.form, None, None
         mode = form.get("mode", "record") if request.method == "POST" else "record"
         if request.method == "POST":
@@ -58,13 +48,13 @@ class MallPaymentView(BaseView):
                     if mode == "budget":
                         payment.send_through_budget(
                             session, actor, pk, form.get("budget_amount", ""),
-                            form.get("spending_plan_id", ""), _version(form.get("version")))
+                            form.get("spending_plan_id", ""), version_of(form))
                         done = "资金支付申请已提交，预算执行系统支付后订单自动更新。"
                     else:
                         payment.record_payment(session, actor, pk, payment.PaymentInput(
                             method=form.get("method", ""), amount=form.get("amount", ""),
                             paid_on=form.get("paid_on", ""), voucher=kept.get("voucher"),
-                            version=_version(form.get("version"))))
+                            version=version_of(form)))
                         done = "付款已记录。"
             except ServiceError as exc:
                 error = exc
@@ -74,7 +64,7 @@ class MallPaymentView(BaseView):
                 flash(done, "success")
                 return redirect(order_url(pk))
             self.appbuilder.session.expire_all()
-            order = self._order(pk)
+            order = buyer_order(pk)
         session = self.appbuilder.session
         left = payment.payable(session, order)
         chosen = kept.kept.get("voucher") if kept else None

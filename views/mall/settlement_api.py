@@ -202,13 +202,6 @@ class MallSettlementApi(ChineseApiErrors, BaseApi):
     openapi_spec_component_schemas = (AcceptLineSchema, AcceptSchema, PaymentSchema,
                                       BudgetPaymentSchema, EvaluateSchema, ResolveSchema)
 
-    def body(self, schema: type[Schema]) -> dict[str, Any] | Response:
-        """The JSON body loaded by ``schema``, or the refusal to answer."""
-        try:
-            return request_body(schema())
-        except ValidationError as err:
-            return self.invalid_body(err)
-
     def form_body(self) -> dict[str, Any] | Response:
         """The payment's form fields (multipart; a JSON ``data`` part or a JSON body also do)."""
         try:

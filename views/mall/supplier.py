@@ -17,6 +17,7 @@ from app.services.mall import supplier as moves
 from app.services.money import format_money
 from models.mall import MallOrder
 from views.base import attempt
+from views.mall.pages import version_of
 
 PAGE_SIZE = 20
 ACTORS = {"buyer": "采购人", "supplier": "供应商", "supplier_api": "供应商接口", "system": "系统",
@@ -29,11 +30,6 @@ def _supplier_id() -> int | None:
     actor = current_operator()
     return actor.supplier_id if actor is not None else None
 
-
-def _version() -> int:
-    """The version of the order the page showed (unreadable: one no order has)."""
-    given = request.form.get("version", "").strip()
-    return int(given) if given.isascii() and given.isdigit() and len(given) < 10 else -1
 
 
 class SupplierOrderView(BaseView):
@@ -71,7 +67,8 @@ class SupplierOrderView(BaseView):
         body = self.render_template(
             "mall/supplier_order.html", order=order, shipments=shipments, can=can,
             typed=typed or {}, refused=refused, money=format_money, actors=ACTORS,
-            event_label=states.EVENT_LABELS)
+            event_label=states.EVENT_LABELS,
+            events=[row for row in order.events if row.kind in states.SUPPLIER_VISIBLE])
         return body
 
     def _order(self, pk: int) -> MallOrder:
@@ -107,7 +104,7 @@ class SupplierOrderView(BaseView):
         """确认 at the version shown."""
         def run(session: Session) -> object:
             return moves.confirm(session, _supplier_id(), current_operator(), pk,
-                                 version=_version())
+                                 version=version_of(request.form))
         return self._act(pk, "confirm", run)
 
     @expose("/<int:pk>/reject", methods=["POST"])
@@ -117,7 +114,7 @@ class SupplierOrderView(BaseView):
         """拒单 with the reason typed."""
         def run(session: Session) -> object:
             return moves.reject(session, _supplier_id(), current_operator(), pk,
-                                request.form.get("reason", ""), version=_version())
+                                request.form.get("reason", ""), version=version_of(request.form))
         return self._act(pk, "reject", run)
 
     @expose("/<int:pk>/ship", methods=["POST"])
@@ -131,7 +128,7 @@ class SupplierOrderView(BaseView):
         def run(session: Session) -> object:
             return moves.ship(session, _supplier_id(), current_operator(), pk,
                               request.form.get("waybill", ""), request.form.get("carrier", ""),
-                              lines, version=_version())
+                              lines, version=version_of(request.form))
         return self._act(pk, "ship", run)
 
     @expose("/<int:pk>/deliver", methods=["POST"])
@@ -142,7 +139,7 @@ class SupplierOrderView(BaseView):
         def run(session: Session) -> object:
             return moves.deliver(session, _supplier_id(), current_operator(), pk,
                                  shipment_id=request.form.get("shipment_id", "") or "0",
-                                 version=_version())
+                                 version=version_of(request.form))
         return self._act(pk, "deliver", run)
 
 

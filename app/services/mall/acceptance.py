@@ -19,7 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from app.services import files
 from app.services.errors import Conflict, NotFound, NotInScope, PermissionDenied, ValidationFailed
-from app.services.mall import core, states
+from app.services.mall import core, payment, states
 from app.timezone import utcnow
 from models import Operator
 from models.mall import (
@@ -104,8 +104,7 @@ def _quantity(value: Any, label: str, name: str) -> int:
 
 def locked_order(session: Session, order: MallOrder) -> MallOrder:
     """The order row again, locked for this transaction and read afresh."""
-    return core.locked(session, select(MallOrder).where(MallOrder.id == order.id)
-                       .execution_options(populate_existing=True))[0]
+    return core.lock_order(session, order)
 
 
 def _answers(order: MallOrder, data: AcceptanceInput
@@ -262,6 +261,8 @@ def resolve_after_sale(session: Session, actor: Operator | None, case_id: Any, r
     core.event(session, order, "after_sale", ActorKind.buyer, actor,
                f"售后处理：{line.product_name}{case.quantity}{line.unit_name}"
                f"{RESOLUTIONS[resolution]}" + (f"，{text}" if text else ""))
+    # The last open case held up 已付款 of an order paid for what was accepted.
+    payment.close_if_paid(session, order, ActorKind.buyer, actor)
     return case
 
 

@@ -3,7 +3,6 @@ which orders a person may oversee, overdue payments, and per-unit figures."""
 
 from __future__ import annotations
 
-import importlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +14,8 @@ from sqlalchemy.orm import Session, contains_eager
 
 from app.permissions import SYS_ADMIN
 from app.services.errors import NotFound, PermissionDenied, ValidationFailed
-from app.services.mall import states
+from app.services.mall import core, states
+from app.services.mall.order_checks import NON_LOWEST_REASONS
 from models import Operator, Region, Unit, UnitKind
 from models.mall import MallOrder, MallOrderLine, MallPolicy, OrderStatus
 from models.values import valid_id
@@ -171,10 +171,7 @@ def scope_units(session: Session, actor: Operator | None) -> list[Unit]:
     return list(session.scalars(query.where(Unit.kind == UnitKind.purchaser).order_by(Unit.code)))
 
 
-def is_overdue(today: date) -> ColumnElement[bool]:
-    """Accepted, not (fully) paid, and past its payment due date."""
-    return and_(MallOrder.status == OrderStatus.accepted, MallOrder.paid_on.is_(None),
-                MallOrder.payment_due_on.is_not(None), MallOrder.payment_due_on < today)
+is_overdue = core.payment_overdue
 
 
 def overdue_payments(actor: Operator | None, today: date) -> Select[tuple[MallOrder]]:
@@ -245,22 +242,6 @@ def _money(value: Any) -> Decimal:
     return Decimal(value or 0).quantize(Decimal("0.01"))
 
 
-# Fallback names of the non-lowest-price reason codes when the order module names none.
-REASON_FALLBACK = {
-    "compatibility": "与现有设备兼容或型号一致", "delivery": "供货周期或配送要求",
-    "after_sale": "售后服务更好", "quality": "质量或配置更符合需求", "other": "其他",
-}
-
-
 def reason_labels() -> dict[str, str]:
-    """The Chinese names of non-lowest-price reason codes (the order module's, if it names
-    them as ``NON_LOWEST_REASONS``, over the fallback)."""
-    labels = dict(REASON_FALLBACK)
-    try:
-        orders = importlib.import_module("app.services.mall.orders")
-    except ImportError:
-        return labels
-    named = getattr(orders, "NON_LOWEST_REASONS", None)
-    if isinstance(named, dict):
-        labels.update({str(code): str(label) for code, label in named.items()})
-    return labels
+    """The Chinese names of the non-lowest-price reason codes."""
+    return dict(NON_LOWEST_REASONS)

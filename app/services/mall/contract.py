@@ -8,11 +8,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.permissions import CLERK, SYS_ADMIN
 from app.services import contracts
-from app.services.errors import NotFound
+from app.services.errors import NotFound, ValidationFailed
 from app.services.ledger import contract_holdings
 from app.services.mall import core
 from app.services.money import ZERO
+from app.services.notifications import holders
 from app.timezone import business_today
 from models import Contract, MallPolicy, Operator, PlanFunding, PlanItem, UnitKind
 from models.mall import ActorKind, MallOrder, OrderStatus
@@ -21,7 +23,6 @@ from models.values import valid_id
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("", "拾", "佰", "仟")
 GROUPS = ("", "万", "亿", "万亿")
-SYS_ADMIN = "sys_admin"
 
 
 def _fiscal_part(session: Session, order: MallOrder, amount: Decimal) -> dict[int, str]:
@@ -69,15 +70,33 @@ def generate_contract(session: Session, order: MallOrder) -> Contract:
         name=f"{plan.project_name}（网上商城订单{order.order_no}）", amount=amount,
         signed_on=business_today(), total_contracts=int(earlier[0]) + 1,
         total_amount=total_amount, items=items)
-    contracts.prepare_contract(session, contract, order.created_by, None,
+    filer = _filer(session, order)
+    contracts.prepare_contract(session, contract, filer, None,
                                _fiscal_part(session, order, amount), True, generated=True)
     session.add(contract)
     session.flush()
     order.contract_id = contract.id
     order.contract = contract
-    contracts.file_and_announce(session, contracts.RECORD, contract, order.created_by)
+    contracts.file_and_announce(session, contracts.RECORD, contract, filer)
     core.event(session, order, "contract", ActorKind.system, None, "已生成合同并提交备案")
     return contract
+
+
+def _filer(session: Session, order: MallOrder) -> Operator:
+    """Who files the generated contract for the unit: the order's buyer while a clerk of the
+    unit, else another active clerk of it (a supplier's confirmation must not fail because the
+    buyer left or changed post).
+
+    :raises ValidationFailed: the unit has no active clerk (code ``mall_no_filer``)
+    """
+    buyer = order.created_by
+    if buyer.active and buyer.unit_id == order.unit_id and buyer.post_code == CLERK:
+        return buyer
+    others = holders(session, order.unit_id, CLERK)
+    if not others:
+        raise ValidationFailed("采购单位暂无可用的经办人，合同无法提交备案，请联系采购单位。",
+                               code="mall_no_filer")
+    return others[0]
 
 
 def _group_words(value: int) -> str:

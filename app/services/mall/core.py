@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import ColumnElement, Select, and_, false, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.services.errors import Conflict, NotFound, PermissionDenied
@@ -61,11 +62,46 @@ def next_order_no(session: Session) -> str:
     return f"SC{today:%Y%m%d}{value:06d}"
 
 
+BUSY = "系统繁忙，订单未处理，请稍后重试。"
+
+
+def write_lock(session: Session) -> None:
+    """SQLite: take the database's write lock now, then read everything afresh.
+
+    Python's sqlite3 opens a transaction only at the first write, so what a command reads
+    before it writes may be overwritten by a concurrent command before it commits. A no-op
+    write takes the lock (others wait up to the busy timeout); PostgreSQL locks rows instead.
+
+    :raises Conflict: another writer held the lock too long (code ``mall_busy``)
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    session.flush()
+    try:
+        session.execute(update(MallOrderSequence).where(false())
+                        .values(last_value=MallOrderSequence.last_value))
+    except OperationalError as exc:
+        raise Conflict(BUSY, code="mall_busy") from exc
+    session.expire_all()
+
+
 def locked(session: Session, query: Select[tuple[T]]) -> Sequence[T]:
-    """The rows of ``query`` locked for this transaction (``FOR UPDATE`` on PostgreSQL; SQLite
-    holds its one write lock from the first write). Order ``query`` by id: locks taken in one
-    order cannot deadlock."""
-    return session.scalars(query.with_for_update()).all()
+    """The rows of ``query`` locked for this transaction and read afresh (``FOR UPDATE`` on
+    PostgreSQL; SQLite's write lock, :func:`write_lock`). Order ``query`` by id: locks taken
+    in one order cannot deadlock."""
+    write_lock(session)
+    return session.scalars(query.with_for_update()
+                           .execution_options(populate_existing=True)).all()
+
+
+def lock_order(session: Session, order: MallOrder) -> MallOrder:
+    """``order`` locked for this transaction and read afresh: what a move checks is what
+    commits.
+
+    :raises Conflict: the lock could not be taken in time (code ``mall_busy``)
+    """
+    locked(session, select(MallOrder).where(MallOrder.id == order.id))
+    return order
 
 
 def event(session: Session, order: MallOrder, kind: str, actor_kind: ActorKind,
@@ -128,6 +164,12 @@ def supplier_order(session: Session, supplier_id: int | None, order_id: Any) -> 
             or order.status == OrderStatus.draft):
         raise NotFound("订单不存在或不属于本供应商。", code="mall_order_not_found")
     return order
+
+
+def payment_overdue(today: date) -> ColumnElement[bool]:
+    """逾期未付款: accepted, not (fully) paid, and past its payment due date."""
+    return and_(MallOrder.status == OrderStatus.accepted, MallOrder.paid_on.is_(None),
+                MallOrder.payment_due_on.is_not(None), MallOrder.payment_due_on < today)
 
 
 def payment_due_on(order: MallOrder, policy: MallPolicy) -> date | None:

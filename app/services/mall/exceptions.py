@@ -25,6 +25,7 @@ KIND_LABELS = {
     "price_mismatch": "价格与快照不符",
     "quantity_mismatch": "数量与订单不符",
     "unknown_order": "订单不存在",
+    "contract_refused": "合同无法生成",
     "bad_payload": "报文无法识别",
     "confirm_timeout": "确认超时",
     "delivery_overdue": "配送超期",

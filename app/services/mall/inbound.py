@@ -30,7 +30,8 @@ EVENT_ID_LIMIT = 64
 MAX_SHIPMENT_LINES = 200
 PENDING = 102  # the answer of an event being applied (never seen: replaced before commit)
 # The refusals that become a person's task, by the exception kind they raise.
-TASK_KINDS = {"mall_amount_mismatch": "amount_mismatch", "mall_ship_too_many": "quantity_mismatch"}
+TASK_KINDS = {"mall_amount_mismatch": "amount_mismatch", "mall_ship_too_many": "quantity_mismatch",
+              "mall_contract_refused": "contract_refused"}
 
 
 def envelope(payload: Any) -> tuple[str, str, str]:

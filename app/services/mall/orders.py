@@ -16,8 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session, joinedload
 
 from app.services import outbox
@@ -50,7 +49,6 @@ from models.mall import (
 from models.values import valid_id
 
 CONFIRMED = "电商已确认订单，不能取消；如需退货或解除，请与供应商协商后办理售后。"
-BUSY = "系统繁忙，订单未处理，请稍后重试。"
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
@@ -236,20 +234,6 @@ def save_order(session: Session, actor: Operator | None, order_id: Any, data: Or
     return order
 
 
-def _lock_order(session: Session, order: MallOrder) -> MallOrder:
-    """Take the order's row (and SQLite's write lock) before reading what the move checks,
-    then see the order and everything else as committed now."""
-    session.flush()
-    try:
-        session.execute(update(MallOrder).where(MallOrder.id == order.id)
-                        .values(version=MallOrder.version)
-                        .execution_options(synchronize_session=False))
-    except OperationalError as exc:  # SQLite: another writer held the lock too long
-        raise Conflict(BUSY, code="mall_busy") from exc
-    session.expire_all()
-    return order
-
-
 def _fresh(query: Select[Any]) -> Any:
     return query.execution_options(populate_existing=True)
 
@@ -276,8 +260,8 @@ def submit_order(session: Session, actor: Operator | None, order_id: Any, versio
 
 def _submit(session: Session, clerk: Operator, order: MallOrder, version: int, *,
             accept_price: bool) -> MallOrder:
-    _lock_order(session, order)
-    if order.submitted_on is not None:
+    core.lock_order(session, order)
+    if order.submitted_on is not None and order.status == OrderStatus.awaiting_confirmation:
         return order  # submitted already (a double click, a retry): nothing more to reserve
     if version != order.version:
         raise Conflict("订单已被他人处理或已变化，请刷新后重试。", code="mall_stale")
@@ -346,7 +330,7 @@ def cancel_order(session: Session, actor: Operator | None, order_id: Any, reason
     :raises ValidationFailed: no reason given
     """
     clerk = buyer(actor)
-    order = _lock_order(session, core.buyer_order(session, clerk, order_id))
+    order = core.lock_order(session, core.buyer_order(session, clerk, order_id))
     if order.status in states.BOUGHT:
         raise Conflict(CONFIRMED, code="mall_order_confirmed")
     text = required_text(reason if isinstance(reason, str) else None, "取消原因", 500,

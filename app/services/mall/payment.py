@@ -27,7 +27,15 @@ from app.services.notifications import QUIET, SMS_PREFIX, holders, notify
 from app.services.sms import queue_sms
 from app.timezone import business_today, to_business, utcnow
 from models import Operator, PaymentApplication, Unit
-from models.mall import ActorKind, MallAcceptance, MallOrder, MallPayment, OrderStatus
+from models.mall import (
+    ActorKind,
+    AfterSaleCase,
+    MallAcceptance,
+    MallOrder,
+    MallPayment,
+    OrderStatus,
+)
+from models.values import id_in_text, valid_id
 
 METHODS = {"公务卡": "公务卡", "转账": "转账", "支票": "支票"}
 BUDGET_METHOD = "资金支付申请"
@@ -90,9 +98,7 @@ def can_pay(session: Session, order: MallOrder) -> bool:
 
 def _payable_order(session: Session, actor: Operator | None, order_id: Any,
                    version: int | None) -> MallOrder:
-    order = core.buyer_order(session, actor, order_id)
-    core.locked(session, select(MallOrder).where(MallOrder.id == order.id))
-    session.refresh(order)
+    order = core.lock_order(session, core.buyer_order(session, actor, order_id))
     if version is not None and version != order.version:
         raise Conflict("订单已被他人处理或已变化，请刷新后重试。", code="mall_stale")
     if order.status not in PAYABLE:
@@ -142,12 +148,35 @@ def _paid_on(session: Session, order: MallOrder, value: Any) -> date:
     return day
 
 
+def fully_paid(session: Session, order: MallOrder) -> bool:
+    """已付款 applies: an accepted order whose accepted amount (something was accepted) is paid,
+    with no 支付申请 under way and no 售后 case open (a 换货 would add to what is payable)."""
+    accepted = accepted_amount(order)
+    return (order.status == OrderStatus.accepted and accepted > ZERO
+            and pending_amount(session, order) == ZERO
+            and paid_amount(session, order) >= accepted
+            and session.scalar(select(func.count(AfterSaleCase.id)).where(
+                AfterSaleCase.order_id == order.id, AfterSaleCase.status == "open")) == 0)
+
+
+def close_if_paid(session: Session, order: MallOrder, actor_kind: ActorKind,
+                  actor: Operator | None) -> bool:
+    """Move an accepted order paid in full to 已付款 (after a 售后 case closes, or by the job).
+
+    :returns: whether it moved
+    """
+    if not fully_paid(session, order):
+        return False
+    order.paid_on = utcnow()
+    core.move(session, order, "pay", actor_kind, actor, "验收合格金额已全部付清")
+    return True
+
+
 def settle(session: Session, order: MallOrder, actor_kind: ActorKind,
            actor: Operator | None, note: str) -> None:
-    """After a payment: 已付款 (``pay``) when an accepted order's accepted amount is paid in
-    full and nothing is under way, else ``pay_part`` (the status stays)."""
-    done = (order.status == OrderStatus.accepted and pending_amount(session, order) == ZERO
-            and paid_amount(session, order) >= accepted_amount(order))
+    """After a payment: 已付款 (``pay``) when :func:`fully_paid`, else ``pay_part`` (the
+    status stays)."""
+    done = fully_paid(session, order)
     if done:
         order.paid_on = utcnow()
     core.move(session, order, "pay" if done else "pay_part", actor_kind, actor, note)
@@ -206,14 +235,15 @@ def send_through_budget(session: Session, actor: Operator | None, order_id: Any,
         raise Conflict("订单尚无合同，不能申请支付。", code="mall_no_contract")
     value = _amount(session, order, amount)
     plans = {plan.id for plan in budget_plans(order)}
-    chosen = int(spending_plan_id) if str(spending_plan_id or "").strip().isdigit() else None
+    chosen = (spending_plan_id if valid_id(spending_plan_id)
+              else id_in_text(str(spending_plan_id or "").strip()))
     if plans and chosen not in plans:
         raise ValidationFailed("请选择本合同使用的用款计划。", field="spending_plan_id",
                                code="mall_pay_spending_plan")
     application = payments.save_payment(session, actor, {
         "contract_id": order.contract_id, "spending_plan_id": chosen if plans else None,
-        "amount": str(value), "pay_to_migrant": False})
-    payments.send_payment(session, application, actor)
+        "amount": str(value), "pay_to_migrant": False}, for_mall=True)
+    payments.send_payment(session, application, actor, for_mall=True)
     row = MallPayment(order=order, method=BUDGET_METHOD, amount=value, paid_on=None,
                       payment_application=application, recorded_by_id=actor.id,
                       created_on=utcnow())
@@ -232,7 +262,7 @@ def budget_reported(session: Session, application: PaymentApplication, kind: str
     if row is None:
         return
     order = row.order
-    core.locked(session, select(MallOrder).where(MallOrder.id == order.id))
+    core.lock_order(session, order)
     if kind == "paid" and row.paid_on is None:
         row.paid_on = on
         note = f"资金支付申请{application.application_no}已支付{format_money(row.amount)}"
@@ -293,8 +323,7 @@ def remind_payments(session: Session, now: datetime | None = None) -> int:
     sent = 0
     for order in orders:
         if payable(session, order) == ZERO:
-            if pending_amount(session, order) == ZERO:
-                settle(session, order, ActorKind.system, None, "验收合格金额已全部付清")
+            close_if_paid(session, order, ActorKind.system, None)
             continue
         due = order.payment_due_on
         assert due is not None
@@ -324,8 +353,7 @@ def overdue_by_unit(session: Session, region_id: int, today: date) -> list[tuple
     """(unit name, orders) of the region's accepted orders past their payment due date."""
     rows = session.execute(
         select(Unit.name, func.count(MallOrder.id)).join(Unit, MallOrder.unit_id == Unit.id)
-        .where(Unit.region_id == region_id, MallOrder.status == OrderStatus.accepted,
-               MallOrder.payment_due_on.is_not(None), MallOrder.payment_due_on < today)
+        .where(Unit.region_id == region_id, core.payment_overdue(today))
         .group_by(Unit.name).order_by(Unit.name)).all()
     return [(name, int(count)) for name, count in rows]
 

@@ -52,6 +52,14 @@ EVENT_LABELS = {
     "pay_request": "资金支付申请", "pay_returned": "支付申请退回",
 }
 
+# What the supplier sees of an order's history: the moves it takes part in, not the buyer's
+# drafts, reminders, exceptions or 支付申请.
+SUPPLIER_VISIBLE = frozenset({
+    "submit", "cancel", "confirm", "reject", "timeout", "ship", "deliver", "deliver_part",
+    "accept", "accept_part", "pay", "pay_part", "evaluate", "evaluate_default", "after_sale",
+    "contract",
+})
+
 
 def target(kind: str, status: str) -> OrderStatus | None:
     """Where event ``kind`` takes an order in ``status``; ``None`` when it may not happen.

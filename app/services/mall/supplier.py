@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.services.errors import Conflict, NotFound, ValidationFailed
+from app.services.errors import Conflict, NotFound, ServiceError, ValidationFailed
 from app.services.mall import contract, core, orders, states
 from app.services.money import format_money, parse_money
 from app.timezone import utcnow
@@ -87,9 +87,7 @@ def own_order(session: Session, supplier_id: int | None, order_id: Any) -> MallO
 
     :raises NotFound: not an order of this supplier (code ``mall_order_not_found``)
     """
-    order = core.supplier_order(session, supplier_id, as_id(order_id))
-    return core.locked(session, select(MallOrder).where(MallOrder.id == order.id)
-                       .execution_options(populate_existing=True))[0]
+    return core.lock_order(session, core.supplier_order(session, supplier_id, as_id(order_id)))
 
 
 def order_by_no(session: Session, supplier_id: int | None, order_no: Any) -> MallOrder:
@@ -177,7 +175,12 @@ def confirm(session: Session, supplier_id: int | None, actor: Operator | None, o
     order.confirmed_on = now
     order.supplier_sme = bool(order.supplier.sme)
     core.move(session, order, "confirm", _kind(actor), actor, "供应商确认订单")
-    contract.generate_contract(session, order)
+    try:
+        contract.generate_contract(session, order)
+    except ServiceError as exc:
+        # Not the supplier's input: the buyer's side must act (a task, through the API).
+        raise ValidationFailed(f"订单确认未成功：合同无法生成或提交备案（{exc.message}）",
+                               code="mall_contract_refused") from exc
     return order
 
 
