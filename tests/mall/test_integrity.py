@@ -106,6 +106,7 @@ def test_the_contract_is_filed_by_another_clerk_when_the_buyer_left(app: Any) ->
         buyer.active = False
         session.flush()
         supplier.confirm(session, order.supplier_id, None, order.id, amount=str(order.amount))
+        assert order.contract is not None
         return order.contract.created_by_id, colleague.id
     filer, colleague = with_session(app, work)
     assert filer == colleague
