@@ -85,6 +85,12 @@ class ActorKind(StrEnum):
     admin = "admin"  # 管理员
 
 
+ACTOR_LABELS = {
+    ActorKind.buyer: "采购人", ActorKind.supplier: "供应商（人工）",
+    ActorKind.supplier_api: "供应商接口", ActorKind.system: "系统", ActorKind.admin: "管理员",
+}
+
+
 class MallProduct(Model):
     """商品 (one 型号 / SKU of a 网上商城品目): brand, model, configuration and policy flags."""
 

@@ -14,8 +14,8 @@ from app.services.base import page_number, paginate
 from app.services.errors import ServiceError
 from app.services.mall import acceptance, catalogue, order_checks, orders, states
 from models.mall import (
+    ACTOR_LABELS,
     ORDER_LABELS,
-    ActorKind,
     MallAcceptance,
     MallEvaluation,
     MallOrder,
@@ -26,9 +26,6 @@ from views.mall.cart import HELPERS
 from views.mall.pages import buyer_order, version_of
 
 PAGE_SIZE = 20
-ACTOR_LABELS = {ActorKind.buyer: "采购人", ActorKind.supplier: "供应商（人工）",
-                ActorKind.supplier_api: "供应商接口", ActorKind.system: "系统",
-                ActorKind.admin: "管理员"}
 
 
 

@@ -16,12 +16,17 @@ from app.services.errors import ServiceError
 from app.services.mall import admin, exceptions, states
 from app.services.money import format_money
 from app.timezone import business_today
-from models.mall import ORDER_LABELS, MallException, MallOrder, MallOrderEvent, OrderStatus
+from models.mall import (
+    ACTOR_LABELS,
+    ORDER_LABELS,
+    MallException,
+    MallOrder,
+    MallOrderEvent,
+    OrderStatus,
+)
 from models.values import id_in_text
 
 PAGE_SIZE = 50
-ACTOR_LABELS = {"buyer": "采购人", "supplier": "供应商（人工）", "supplier_api": "供应商接口",
-                "system": "系统", "admin": "管理员"}
 # Supervision sees what was sent to a supplier: every status but 草稿.
 SHOWN_STATUSES = {status.value: label for status, label in ORDER_LABELS.items()
                   if status != OrderStatus.draft}

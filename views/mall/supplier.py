@@ -15,13 +15,11 @@ from app.services.errors import ServiceError
 from app.services.mall import core, states, tokens
 from app.services.mall import supplier as moves
 from app.services.money import format_money
-from models.mall import MallOrder
+from models.mall import ACTOR_LABELS, MallOrder
 from views.base import attempt
 from views.mall.pages import version_of
 
 PAGE_SIZE = 20
-ACTORS = {"buyer": "采购人", "supplier": "供应商", "supplier_api": "供应商接口", "system": "系统",
-          "admin": "管理员"}
 DONE = {"confirm": "订单已确认，合同已生成并提交备案。", "reject": "已拒单。",
         "ship": "已登记发货。", "deliver": "已登记送达。"}
 
@@ -66,7 +64,7 @@ class SupplierOrderView(BaseView):
         can["deliver"] = states.allowed("deliver", order.status)
         body = self.render_template(
             "mall/supplier_order.html", order=order, shipments=shipments, can=can,
-            typed=typed or {}, refused=refused, money=format_money, actors=ACTORS,
+            typed=typed or {}, refused=refused, money=format_money, actors=ACTOR_LABELS,
             event_label=states.EVENT_LABELS,
             events=[row for row in order.events if row.kind in states.SUPPLIER_VISIBLE])
         return body
