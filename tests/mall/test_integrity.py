@@ -203,3 +203,22 @@ def test_the_supplier_sees_only_the_moves_it_takes_part_in(app: Any, login_as: A
         page = login_as("91410105MA480A1B20").get(f"/mall/supplier/orders/{order_id}")
     events = page.get_data(as_text=True).split('id="order-events"')[1]
     assert "提交订单" in events and "生成订单" not in events
+
+
+def test_a_key_whose_drafts_were_deleted_is_refused_not_answered_empty(app: Any) -> None:
+    from app.services.mall import cart
+    from tests.support.mall import cheapest_offer, checkout_input, mall_line
+
+    def first(session: Any) -> tuple[str, int]:
+        clerk = operator(session, "pds_clerk")
+        line = cart.add_line(session, clerk, cheapest_offer(session, "A05040101").id,
+                             mall_line(session, "pds_clerk", "A05040101").id, 1)
+        data = checkout_input([line.id])
+        [order] = orders.checkout(session, clerk, data)
+        orders.delete_draft(session, clerk, order.id)
+        return data.key, line.id
+    key, line_id = with_session(app, first)
+    with pytest.raises(Conflict) as refused:
+        with_session(app, lambda s: orders.checkout(s, operator(s, "pds_clerk"),
+                                                    checkout_input([line_id], key=key)))
+    assert refused.value.code == "mall_checkout_gone"

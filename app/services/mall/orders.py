@@ -134,13 +134,17 @@ def checkout(session: Session, actor: Operator | None, data: CheckoutInput) -> l
     :raises NotFound: a chosen line is not in the actor's cart
     :raises ValidationFailed: no line chosen, a line that may not be ordered, delivery or
         contact missing or malformed, a missing non-lowest reason (on submit)
-    :raises Conflict: the same key is being used by a request not yet committed
+    :raises Conflict: the same key is being used by a request not yet committed, or its
+        drafts were deleted since (``mall_checkout_gone``)
     """
     clerk = buyer(actor)
     key = _key(data.key)
     done = session.scalar(select(MallCheckout).where(MallCheckout.operator_id == clerk.id,
                                                      MallCheckout.key == key))
     if done is not None:
+        if not done.orders:  # its drafts were deleted since: nothing to answer with
+            raise Conflict("该下单请求已处理过，所生成的订单已删除；请回到购物车重新下单。",
+                           code="mall_checkout_gone")
         return list(done.orders)
     wanted = list(dict.fromkeys(data.line_ids or []))
     if not wanted:
