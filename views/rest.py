@@ -62,6 +62,14 @@ class ChineseApiErrors:
         except ValidationError as err:
             return self.invalid_body(err)
 
+    def run_body(self, schema: type[Schema], command: Callable[[Session, dict[str, Any]], T],
+                 respond: Callable[[T], Response]) -> Response:
+        """:meth:`run` the command on the JSON body loaded by ``schema`` (or refuse the body)."""
+        data = self.body(schema)
+        if isinstance(data, Response):
+            return data
+        return self.run(lambda session: command(session, data), respond)
+
     def refusal(self, error: ServiceError, **extra: Any) -> Response:
         """A service's refusal as the REST body."""
         # Not FAB's ``response``: its first parameter is called ``code``.

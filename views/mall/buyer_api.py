@@ -192,12 +192,10 @@ class MallCartApi(MallBuyerApi):
             201:
               description: 购物车行
         """
-        data = self.body(CartAddSchema)
-        if isinstance(data, Response):
-            return data
-        return self.run(
-            lambda session: cart.add_line(session, current_operator(), data["offer_id"],
-                                          data["plan_item_id"], data["quantity"]),
+        return self.run_body(
+            CartAddSchema,
+            lambda session, data: cart.add_line(session, current_operator(), data["offer_id"],
+                                                data["plan_item_id"], data["quantity"]),
             lambda line: self.response(201, id=line.id, quantity=line.quantity))
 
     @expose("/<int:pk>", methods=["PUT"])
@@ -219,12 +217,10 @@ class MallCartApi(MallBuyerApi):
             200:
               description: 已修改
         """
-        data = self.body(CartQuantitySchema)
-        if isinstance(data, Response):
-            return data
-        return self.run(
-            lambda session: cart.change_quantity(session, current_operator(), pk,
-                                                 data["quantity"]),
+        return self.run_body(
+            CartQuantitySchema,
+            lambda session, data: cart.change_quantity(session, current_operator(), pk,
+                                                       data["quantity"]),
             lambda line: self.response(200, id=line.id, quantity=line.quantity))
 
     @expose("/<int:pk>/accept_price", methods=["POST"])
@@ -382,11 +378,8 @@ class MallOrderApi(MallBuyerApi):
             200:
               description: 已提交（重复提交返回订单现状）
         """
-        data = self.body(SubmitSchema)
-        if isinstance(data, Response):
-            return data
-        return self.run(
-            lambda session: order_json(orders.submit_order(
+        return self.run_body(
+            SubmitSchema, lambda session, data: order_json(orders.submit_order(
                 session, current_operator(), pk, data["version"],
                 accept_price=data["accept_price"]), full=True),
             lambda found: self.response(200, result=found))
@@ -410,10 +403,7 @@ class MallOrderApi(MallBuyerApi):
             200:
               description: 已取消
         """
-        data = self.body(CancelSchema)
-        if isinstance(data, Response):
-            return data
-        return self.run(
-            lambda session: order_json(orders.cancel_order(
+        return self.run_body(
+            CancelSchema, lambda session, data: order_json(orders.cancel_order(
                 session, current_operator(), pk, data["reason"], data["version"]), full=True),
             lambda found: self.response(200, result=found))

@@ -232,15 +232,11 @@ class MallSettlementApi(ChineseApiErrors, BaseApi):
             201:
               description: 验收记录、订单状态和新登记的售后
         """
-        data = self.body(AcceptSchema)
-        if isinstance(data, Response):
-            return data
-
-        def command(session: Session) -> dict[str, Any]:
+        def command(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             record = acceptance.accept(session, current_operator(), pk, _accept_input(data))
             session.flush()
             return acceptance_json(session, record)
-        return self.run(command, lambda found: self.response(201, result=found))
+        return self.run_body(AcceptSchema, command, lambda found: self.response(201, result=found))
 
     @expose("/orders/<int:pk>/payments", methods=["POST"])
     @protect()
@@ -303,16 +299,13 @@ class MallSettlementApi(ChineseApiErrors, BaseApi):
             201:
               description: 支付中的付款记录（含支付申请编号）
         """
-        data = self.body(BudgetPaymentSchema)
-        if isinstance(data, Response):
-            return data
-
-        def command(session: Session) -> dict[str, Any]:
+        def command(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             row = payment.send_through_budget(session, current_operator(), pk, data["amount"],
                                               data["spending_plan_id"], data["version"])
             session.flush()
             return {**payment_json(row), "order": order_state(row.order)}
-        return self.run(command, lambda found: self.response(201, result=found))
+        return self.run_body(BudgetPaymentSchema, command,
+                             lambda found: self.response(201, result=found))
 
     @expose("/orders/<int:pk>/payments", methods=["GET"])
     @protect()
@@ -354,13 +347,10 @@ class MallSettlementApi(ChineseApiErrors, BaseApi):
             201:
               description: 评价和订单状态
         """
-        data = self.body(EvaluateSchema)
-        if isinstance(data, Response):
-            return data
-        given = evaluation.EvaluationInput(**data)
-        return self.run(
-            lambda session: evaluation_json(evaluation.evaluate(session, current_operator(),
-                                                                pk, given)),
+        return self.run_body(
+            EvaluateSchema,
+            lambda session, data: evaluation_json(evaluation.evaluate(
+                session, current_operator(), pk, evaluation.EvaluationInput(**data))),
             lambda found: self.response(201, result=found))
 
     @expose("/after-sales/", methods=["GET"])
@@ -425,12 +415,8 @@ class MallSettlementApi(ChineseApiErrors, BaseApi):
             200:
               description: 已处理的售后记录和订单状态
         """
-        data = self.body(ResolveSchema)
-        if isinstance(data, Response):
-            return data
-
-        def command(session: Session) -> dict[str, Any]:
+        def command(session: Session, data: dict[str, Any]) -> dict[str, Any]:
             case = acceptance.resolve_after_sale(session, current_operator(), pk,
                                                  data["resolution"], data["note"])
             return {**case_json(case), "order": order_state(case.order)}
-        return self.run(command, lambda found: self.response(200, result=found))
+        return self.run_body(ResolveSchema, command, lambda found: self.response(200, result=found))
